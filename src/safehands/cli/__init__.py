@@ -1,0 +1,1 @@
+"""The `safehands` command line: thin commands over engines, services and queries."""

@@ -1,0 +1,77 @@
+"""`safehands orgs`: list and import the org tree."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from safehands.cli._django import django_setup
+
+
+@click.group()
+def orgs() -> None:
+    """The organisation tree."""
+
+
+@orgs.command("list")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "text"]), default="text",
+              show_default=True)
+def orgs_list(fmt: str) -> None:
+    """Every org unit: code, name, kind and parent code, in tree order."""
+    django_setup()
+    from safehands.orgs.models import OrgUnit
+
+    units = OrgUnit.objects.select_related("parent").order_by("path")
+    rows = [{"code": u.code, "name": u.name, "kind": u.kind,
+             "parent_code": u.parent.code if u.parent_id else None} for u in units]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=["code", "name", "kind", "parent_code"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for unit in units:
+            click.echo(f"{'  ' * unit.depth}{unit.code}  {unit.name}  ({unit.kind})")
+
+
+@orgs.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; change nothing.")
+@click.option("--as", "as_user", metavar="USERNAME",
+              help="Import with this user's rights (default: the server operator).")
+def orgs_import(file: Path, dry_run: bool, as_user: str | None) -> None:
+    """Create or update org units from a CSV file: code, name, kind, parent_code[, name_nb].
+
+    All or nothing: when any row is wrong, every problem is listed and nothing changes.
+    """
+    django_setup()
+    from django.contrib.auth import get_user_model
+
+    from safehands.orgs.services import org_units_import
+
+    actor = None
+    if as_user:
+        actor = get_user_model().objects.filter(username=as_user, is_active=True).first()
+        if actor is None:
+            raise click.ClickException(f"There is no active user '{as_user}'.")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{file}: not UTF-8 text ({error.reason} at byte "
+                                   f"{error.start}).") from error
+    summary = org_units_import(text=text, actor=actor, dry_run=dry_run, filename=file.name)
+    if summary.problems:
+        for p in summary.problems:
+            where = f"{file.name}, row {p.row}" + (f", {p.field}" if p.field else "")
+            click.echo(f"{where}: {p.message}", err=True)
+        raise click.ClickException(
+            f"Nothing was imported: {len(summary.problems)} problem(s) in {file.name}.")
+    verb = "Would create" if dry_run else "Created"
+    click.echo(f"{verb} {summary.created}, updated {summary.updated}, "
+               f"unchanged {summary.unchanged} org units.")

@@ -1,0 +1,72 @@
+"""`safehands setup` and `safehands serve`: what `make demo` runs."""
+
+from __future__ import annotations
+
+import click
+
+from safehands.cli._django import django_setup
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Also load demo organisations and users.")
+@click.option("--quiet", is_flag=True, help="Print only errors.")
+def setup(demo: bool, quiet: bool) -> None:
+    """Migrate the database and load the programme catalogue (idempotent)."""
+    django_setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from safehands.catalogue.services import catalogue_load
+    from safehands.core.errors import DomainError
+
+    def say(text: str) -> None:
+        if not quiet:
+            click.echo(text)
+
+    say(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
+        f"{settings.DATABASES['default']['NAME']}")
+    say("Migrating…")
+    call_command("migrate", interactive=False, verbosity=0)
+    say("Loading the programme catalogue…")
+    try:
+        result = catalogue_load(actor=None, source="cli")
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    say(f"  catalogue: {_counts(result)}")
+    if demo:
+        from safehands.demo.load import DEMO_PASSWORD, demo_load, demo_users
+
+        say("Loading demo organisations and users…")
+        try:
+            counts = demo_load()
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        say(f"  {counts['org_units_created']} org units and {counts['users_created']} users "
+            "created (existing ones kept)")
+        say("")
+        say(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for user in demo_users():
+            grants = ", ".join(f"{g['role']} at {g['org']}" for g in user.grants)
+            extra = " + programme admin" if user.programme_admin else ""
+            say(f"  {user.username:<20} {grants}{extra}  ({user.note})")
+
+
+def _counts(result: object) -> str:
+    if hasattr(result, "as_dict"):
+        result = result.as_dict()
+    if isinstance(result, dict):
+        counts = result.get("counts", result)
+        return ", ".join(f"{v} {k}" for k, v in counts.items() if not isinstance(v, dict | list))
+    return str(result)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve Safehands (a single process; use gunicorn with safehands.wsgi in production)."""
+    django_setup()
+    from django.core.management import call_command
+
+    click.echo(f"Safehands is running at http://{host}:{port}/  (Ctrl+C to stop)")
+    call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)

@@ -1,0 +1,22 @@
+"""Root URL map: pages, the admin and the API."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from safehands.api import api
+from safehands.orgs import views as org_views
+
+urlpatterns = [
+    path("", org_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("orgs/", include("safehands.orgs.urls")),
+    path("catalogue/", include("safehands.catalogue.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+
+handler403 = "safehands.web.views.denied"
+handler404 = "safehands.web.views.not_found"
