@@ -55,7 +55,7 @@ def test_a_role_below_does_not_reach_up(tree, make_user):
 def test_anonymous_and_inactive_users_get_nothing(tree, make_user):
     from django.contrib.auth.models import AnonymousUser
 
-    with pytest.raises(AccessDenied, match=NEEDS_LOGIN):
+    with pytest.raises(AccessDenied, match=str(NEEDS_LOGIN)):
         authorize(AnonymousUser(), "catalogue.view")
     user = make_user("gone", ("NO", "admin"), is_active=False)
     assert not can(user, "org.view", tree["W1"])
@@ -65,7 +65,7 @@ def test_anonymous_and_inactive_users_get_nothing(tree, make_user):
 def test_catalogue_edit_needs_the_programme_admin_flag(tree, make_user):
     national_admin = make_user("nat", ("NO", "admin"))
     programme_admin = make_user("prog", is_programme_admin=True)
-    with pytest.raises(AccessDenied, match=NEEDS_PROGRAMME_ADMIN):
+    with pytest.raises(AccessDenied, match=str(NEEDS_PROGRAMME_ADMIN)):
         authorize(national_admin, "catalogue.edit")
     authorize(programme_admin, "catalogue.edit")
     assert can(national_admin, "catalogue.view")

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from safehands.core.errors import AccessDenied
 from safehands.orgs.models import ROLE_RANK, Membership, OrgUnit, Role
 
-NO_ACCESS_TO_UNIT = "You have no access to {unit}."
-NEEDS_ROLE = "This needs the {role} role for {unit}."
-NEEDS_PROGRAMME_ADMIN = "This needs programme-administrator rights."
-NEEDS_LOGIN = "Please sign in first."
+NO_ACCESS_TO_UNIT = _("You have no access to {unit}.")
+NEEDS_ROLE = _("This needs the {role} role for {unit}.")
+NEEDS_PROGRAMME_ADMIN = _("This needs programme-administrator rights.")
+NEEDS_LOGIN = _("Please sign in first.")
 UNKNOWN_PERMISSION = "Unknown permission {permission!r}."
 
 

@@ -1,0 +1,133 @@
+"""Every page and API endpoint, every role, every org unit: each role sees exactly its subtree.
+
+`ROUTES` must name every URL pattern the project serves; a new page or endpoint fails
+`test_every_route_is_in_the_matrix` until it is classified here and so checked below.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# kind: "org" (org-scoped; {code} is filled with each unit), "signed_in" (any signed-in
+# user), "public" (no sign-in), "admin" (Django's own staff checks, tested elsewhere).
+ROUTES: dict[str, str] = {
+    "": "signed_in",
+    "login/": "public",
+    "logout/": "public",
+    "i18n/setlang/": "public",
+    "orgs/<str:code>/": "org",
+    "admin/": "admin",
+    "api/v1/orgs/": "org_list",
+    "api/v1/orgs/<code>": "org",
+    "api/v1/orgs/<code>/children": "org",
+    "api/v1/me": "signed_in",
+    "api/v1/openapi.json": "public",
+    "api/v1/docs": "public",
+}
+
+# Who has which role where. The permission needed by every org route is org.view.
+USERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "national.viewer": (("NO", "viewer"),),
+    "hospital.viewer": (("H1", "viewer"),),
+    "ward.reporter": (("W1", "reporter"),),
+    "region.coordinator": (("R2", "coordinator"),),
+    "municipality.admin": (("M1", "admin"),),
+    "two.places": (("W2", "viewer"), ("N1", "reporter")),
+    "no.role": (),
+}
+
+
+def _routes(patterns, prefix: str = ""):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if route == "admin/":
+                yield route
+                continue
+            yield from _routes(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            yield route
+
+
+def _all_routes() -> set[str]:
+    return {r.replace("^", "").replace("$", "").replace("\\Z", "")
+            for r in _routes(get_resolver().url_patterns)}
+
+
+def test_every_route_is_in_the_matrix():
+    found = _all_routes()
+    missing = found - set(ROUTES)
+    assert not missing, f"classify these routes in ROUTES: {sorted(missing)}"
+    gone = {r for r in set(ROUTES) - found if not r.startswith("catalogue")}
+    assert not gone, f"routes in ROUTES that no longer exist: {sorted(gone)}"
+
+
+@pytest.fixture
+def people(tree, make_user):
+    return {name: make_user(name, *grants) for name, grants in USERS.items()}
+
+
+def _visible(tree, grants) -> set[str]:
+    roots = [tree[code].path for code, _ in grants]
+    return {code for code, unit in tree.items() if any(unit.path.startswith(r) for r in roots)}
+
+
+ORG_ROUTES = sorted(r for r, kind in ROUTES.items() if kind == "org")
+
+
+@pytest.mark.parametrize("route", ORG_ROUTES)
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_org_routes_answer_exactly_on_the_users_subtree(client, tree, people, route, username):
+    client.force_login(people[username])
+    visible = _visible(tree, USERS[username])
+    for code, unit in tree.items():
+        url = "/" + route.replace("<str:code>", code).replace("<code>", code)
+        response = client.get(url)
+        expected = 200 if code in visible else 403
+        assert response.status_code == expected, (username, url)
+        if expected == 403:
+            assert unit.name.encode() in response.content  # "You have no access to <unit>."
+            assert b"You have no access to" in response.content
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_org_list_returns_exactly_the_users_subtree(client, tree, people, username):
+    client.force_login(people[username])
+    listed = {row["code"] for row in client.get("/api/v1/orgs/").json()}
+    assert listed == _visible(tree, USERS[username])
+    for code in ("NO", "W1", "M1"):
+        response = client.get(f"/api/v1/orgs/?under={code}")
+        if code in _visible(tree, USERS[username]):
+            below = {c for c, u in tree.items() if u.path.startswith(tree[code].path)}
+            assert {row["code"] for row in response.json()} == below & listed
+        else:
+            assert response.status_code == 403
+
+
+@pytest.mark.parametrize("route", sorted(r for r, k in ROUTES.items() if k in {"org", "org_list",
+                                                                               "signed_in"}))
+def test_anonymous_callers_are_sent_to_sign_in(client, tree, route):
+    url = "/" + route.replace("<str:code>", "W1").replace("<code>", "W1")
+    response = client.get(url)
+    if route.startswith("api/"):
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("route", sorted(r for r, k in ROUTES.items() if k == "signed_in"))
+def test_signed_in_routes_answer_any_signed_in_user(client, people, route):
+    for user in people.values():
+        client.force_login(user)
+        assert client.get("/" + route).status_code == 200, (user, route)
+
+
+def test_unknown_unit_is_404_with_its_code(client, people):
+    client.force_login(people["national.viewer"])
+    response = client.get("/orgs/NOPE/")
+    assert response.status_code == 404
+    assert b"There is no org unit with code &#x27;NOPE&#x27;." in response.content
+    assert client.get("/api/v1/orgs/NOPE").json()["message"] == (
+        "There is no org unit with code 'NOPE'.")
