@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres lint bench install clean
+.PHONY: demo test lint bench install clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,13 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .static safehands.sqlite3 .pytest_cache
+
+# Refresh the Norwegian message catalogues after changing UI strings, then translate the
+# new entries in the .po files and run this again to compile them.
+messages: $(STAMP)
+	cd src/safehands && DJANGO_SETTINGS_MODULE=safehands.settings ../../$(PY) -m django \
+		makemessages -l nb --ignore 'catalogue/*' --ignore 'spc/*' --ignore 'cli/*' --no-location
+	cd src/safehands/catalogue && DJANGO_SETTINGS_MODULE=safehands.settings ../../../$(PY) -m django \
+		makemessages -l nb --no-location
+	for po in $$(find src -path '*/locale/nb/LC_MESSAGES/django.po'); do \
+		msgfmt -o $${po%.po}.mo $$po; done

@@ -17,6 +17,8 @@ ROUTES: dict[str, str] = {
     "logout/": "public",
     "i18n/setlang/": "public",
     "orgs/<str:code>/": "org",
+    "orgs/<str:code>/members/": "org_manage",
+    "orgs/<str:code>/members/<int:membership_id>/withdraw/": "org_manage",
     "admin/": "admin",
     "api/v1/orgs/": "org_list",
     "api/v1/orgs/<code>": "org",
@@ -105,11 +107,12 @@ def test_org_list_returns_exactly_the_users_subtree(client, tree, people, userna
             assert response.status_code == 403
 
 
-@pytest.mark.parametrize("route", sorted(r for r, k in ROUTES.items() if k in {"org", "org_list",
-                                                                               "signed_in"}))
+@pytest.mark.parametrize("route", sorted(
+    r for r, k in ROUTES.items() if k in {"org", "org_list", "signed_in", "org_manage"}))
 def test_anonymous_callers_are_sent_to_sign_in(client, tree, route):
-    url = "/" + route.replace("<str:code>", "W1").replace("<code>", "W1")
-    response = client.get(url)
+    url = "/" + route.replace("<str:code>", "W1").replace("<code>", "W1").replace(
+        "<int:membership_id>", "1")
+    response = client.post(url) if ROUTES[route] == "org_manage" else client.get(url)
     if route.startswith("api/"):
         assert response.status_code == 401
     else:
@@ -131,3 +134,29 @@ def test_unknown_unit_is_404_with_its_code(client, people):
     assert b"There is no org unit with code &#x27;NOPE&#x27;." in response.content
     assert client.get("/api/v1/orgs/NOPE").json()["message"] == (
         "There is no org unit with code 'NOPE'.")
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_role_management_answers_only_administrators_of_the_unit(client, tree, people, username,
+                                                                 make_user):
+    from safehands.orgs.models import Membership
+
+    target = make_user("target.user")
+    client.force_login(people[username])
+    admin_of = _visible(tree, [g for g in USERS[username] if g[1] == "admin"])
+    for code, unit in tree.items():
+        response = client.post(f"/orgs/{code}/members/",
+                               {"username": "target.user", "role": "viewer"})
+        granted = Membership.objects.filter(user=target, org_unit=unit)
+        if code in admin_of:
+            assert response.status_code == 302 and granted.exists(), (username, code)
+        else:
+            assert response.status_code == 403 and not granted.exists(), (username, code)
+        other = Membership.objects.get_or_create(user=target, org_unit=unit,
+                                                 defaults={"role": "viewer"})[0]
+        response = client.post(f"/orgs/{code}/members/{other.pk}/withdraw/")
+        still_there = Membership.objects.filter(pk=other.pk).exists()
+        if code in admin_of:
+            assert response.status_code == 302 and not still_there, (username, code)
+        else:
+            assert response.status_code == 403 and still_there, (username, code)

@@ -5,4 +5,7 @@ from safehands.orgs import views
 app_name = "orgs"
 urlpatterns = [
     path("<str:code>/", views.org_unit_detail, name="detail"),
+    path("<str:code>/members/", views.membership_grant_view, name="membership_grant"),
+    path("<str:code>/members/<int:membership_id>/withdraw/", views.membership_revoke_view,
+         name="membership_revoke"),
 ]
