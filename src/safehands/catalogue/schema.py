@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from safehands.core.errors import DomainError
+
 FORMAT_VERSION = 1
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
 DIR_ENV = "SAFEHANDS_CATALOGUE_DIR"
@@ -197,14 +199,18 @@ class CatalogueError:
         )
 
 
-class CatalogueInvalid(Exception):
+class CatalogueInvalid(DomainError):
     """The catalogue files break the format; `errors` lists every problem found."""
 
     def __init__(self, errors: list[CatalogueError]) -> None:
         self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+        super().__init__(
+            CATALOGUE_INVALID.format(count=len(errors)) + "\n" + "\n".join(map(str, errors)),
+            {"errors": [str(e) for e in errors]},
+        )
 
 
+CATALOGUE_INVALID = "The catalogue is not valid ({count} problem(s)):"
 NO_FILES = "no catalogue files (*.yaml) in {directory}"
 NOT_A_DIRECTORY = "{directory} is not a directory"
 NOT_A_MAPPING = "the file must hold one mapping (a programme), not {kind}"
@@ -216,7 +222,9 @@ NEEDS_DENOMINATOR_MSG = "a {value_type} measure needs a denominator"
 NO_DENOMINATOR_MSG = "a {value_type} measure has no denominator; describe the value in numerator"
 NEEDS_UNIT_MSG = "a {value_type} measure needs a unit (e.g. minutes, days, admissions)"
 CHART_MISMATCH = "chart {chart!r} does not suit a {value_type} measure; use one of {allowed}"
-COMPLIANCE_NOT_PROPORTION = "a bundle-compliance measure must be a process measure of type proportion"
+COMPLIANCE_NOT_PROPORTION = (
+    "a bundle-compliance measure must be a process measure of type proportion"
+)
 UNKNOWN_ELEMENT = "unknown bundle element {code!r}; this target area has: {known}"
 TARGET_OUT_OF_RANGE = "a proportion target must lie between 0 and the multiplier ({multiplier:g})"
 PERIOD_ORDER = "period_end ({end}) is before period_start ({start})"
@@ -247,7 +255,7 @@ def _message(error: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(yaml.SafeLoader):  # a SafeLoader: builds only plain data
     """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
 
 
@@ -283,7 +291,7 @@ def catalogue_dir(path: str | os.PathLike[str] | None = None) -> Path:
 def _read_file(file: Path, errors: list[CatalogueError]) -> Programme | None:
     name = file.name
     try:
-        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -355,35 +363,60 @@ def _where(file: str, path: str) -> str:
     return f"{file}: {path}" if path else file
 
 
+def measure_problems(
+    *,
+    kind: str,
+    value_type: str,
+    denominator: str,
+    unit: str,
+    chart: str,
+    multiplier: float,
+    target_value: float | None,
+    is_bundle_compliance: bool,
+) -> list[tuple[str, str]]:
+    """(field, message) for every rule one measure breaks on its own.
+
+    Shared by the YAML check and the database model's `clean()`, so both say the same.
+    """
+    problems: list[tuple[str, str]] = []
+    if value_type in NEEDS_DENOMINATOR and not denominator.strip():
+        problems.append(("denominator", NEEDS_DENOMINATOR_MSG.format(value_type=value_type)))
+    if value_type not in NEEDS_DENOMINATOR and denominator.strip():
+        problems.append(("denominator", NO_DENOMINATOR_MSG.format(value_type=value_type)))
+    if value_type in NEEDS_UNIT and not unit.strip():
+        problems.append(("unit", NEEDS_UNIT_MSG.format(value_type=value_type)))
+    allowed = CHARTS_FOR_VALUE_TYPE.get(value_type, ())
+    if chart not in allowed:
+        problems.append(("chart", CHART_MISMATCH.format(
+            chart=chart, value_type=value_type, allowed=", ".join(allowed))))
+    if is_bundle_compliance and (value_type != "proportion" or kind != "process"):
+        problems.append(("compliance_elements", COMPLIANCE_NOT_PROPORTION))
+    if (target_value is not None and value_type == "proportion"
+            and not 0 <= target_value <= multiplier):
+        problems.append(("target.value", TARGET_OUT_OF_RANGE.format(multiplier=multiplier)))
+    return problems
+
+
 def _measure_rules(file: str, path: str, area: TargetArea, m: Measure) -> list[CatalogueError]:
-    errors: list[CatalogueError] = []
-
-    def add(field: str, message: str) -> None:
-        errors.append(CatalogueError(file, f"{path}.{field}", message))
-
+    errors = [
+        CatalogueError(file, f"{path}.{field}", message)
+        for field, message in measure_problems(
+            kind=m.kind, value_type=m.value_type, denominator=m.denominator, unit=m.unit,
+            chart=m.chart, multiplier=m.multiplier,
+            target_value=m.target.value if m.target else None,
+            is_bundle_compliance=m.is_bundle_compliance,
+        )
+    ]
     if not m.code.startswith(area.code + "."):
-        add("code", CODE_PREFIX.format(code=m.code, prefix=area.code + "."))
-    if m.value_type in NEEDS_DENOMINATOR and not m.denominator.strip():
-        add("denominator", NEEDS_DENOMINATOR_MSG.format(value_type=m.value_type))
-    if m.value_type not in NEEDS_DENOMINATOR and m.denominator.strip():
-        add("denominator", NO_DENOMINATOR_MSG.format(value_type=m.value_type))
-    if m.value_type in NEEDS_UNIT and not m.unit.strip():
-        add("unit", NEEDS_UNIT_MSG.format(value_type=m.value_type))
-    allowed = CHARTS_FOR_VALUE_TYPE[m.value_type]
-    if m.chart not in allowed:
-        add("chart", CHART_MISMATCH.format(
-            chart=m.chart, value_type=m.value_type, allowed=", ".join(allowed)))
-    if m.compliance_elements:
-        if m.value_type != "proportion" or m.kind != "process":
-            add("compliance_elements", COMPLIANCE_NOT_PROPORTION)
-        known = [e.code for e in area.bundle_elements]
-        for i, code in enumerate(m.compliance_elements):
-            if code not in known:
-                add(f"compliance_elements[{i}]", UNKNOWN_ELEMENT.format(
-                    code=code, known=", ".join(known) or "(no bundle elements)"))
-    if (m.target is not None and m.value_type == "proportion"
-            and not 0 <= m.target.value <= m.multiplier):
-        add("target.value", TARGET_OUT_OF_RANGE.format(multiplier=m.multiplier))
+        errors.insert(0, CatalogueError(file, f"{path}.code", CODE_PREFIX.format(
+            code=m.code, prefix=area.code + ".")))
+    known = [e.code for e in area.bundle_elements]
+    for i, code in enumerate(m.compliance_elements):
+        if code not in known:
+            errors.append(CatalogueError(file, f"{path}.compliance_elements[{i}]",
+                                         UNKNOWN_ELEMENT.format(
+                                             code=code,
+                                             known=", ".join(known) or "(no bundle elements)")))
     return errors
 
 

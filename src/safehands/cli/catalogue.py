@@ -12,7 +12,7 @@ import click
 
 from safehands.catalogue.schema import DIR_ENV, Catalogue, CatalogueInvalid, read_catalogue
 
-PATH_HELP = f"Read the catalogue from this directory instead of the packaged one (or set {DIR_ENV})."
+PATH_HELP = f"Read the catalogue from this directory, not the packaged one (or set {DIR_ENV})."
 
 
 def _read(path: str | None) -> Catalogue:
