@@ -255,7 +255,7 @@ def _message(error: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):  # a SafeLoader: builds only plain data
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # plain data only
     """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
 
 
