@@ -184,8 +184,7 @@ def qic(
 
     sub = _aggregate(sid, x_codes, y_arr, n_arr, agg)
     nsub = sub["sid"].size
-    series_start = np.searchsorted(sub["sid"], sub["sid"], side="left")
-    xx = np.arange(nsub) - series_start + 1  # 1-based position within the series
+    xx = _position_in_sorted(sub["sid"]) + 1  # 1-based position within the series
 
     if part_labels is not None:
         part_no = _parts_from_labels(sid, x_codes, part_labels, sub["sid"], xx)
@@ -262,12 +261,12 @@ def qic(
         target=np.full(nsub, np.nan if target is None else target),
         baseline=baseline,
         include=include,
-        n_obs=_int_or_na(runs.n_obs[seg]),
-        n_useful=_int_or_na(runs.n_useful[seg]),
-        longest_run=_int_or_na(runs.longest_run[seg]),
-        longest_run_max=_int_or_na(runs.longest_run_max[seg]),
-        n_crossings=_int_or_na(runs.n_crossings[seg]),
-        n_crossings_min=_int_or_na(runs.n_crossings_min[seg]),
+        n_obs=_int_or_na(runs.n_obs, seg),
+        n_useful=_int_or_na(runs.n_useful, seg),
+        longest_run=_int_or_na(runs.longest_run, seg),
+        longest_run_max=_int_or_na(runs.longest_run_max, seg),
+        n_crossings=_int_or_na(runs.n_crossings, seg),
+        n_crossings_min=_int_or_na(runs.n_crossings_min, seg),
         runs_signal=runs_signal,
         sigma_signal=sigma_signal,
     )
@@ -446,21 +445,30 @@ def _encode_x(
             raise SpcInputError(f"infinite value in row {row + 1} of column '{name}'")
         codes, uniques = pd.factorize(col, sort=True)
         return codes.astype(np.int64), np.asarray(uniques), "number"
-    text = col.astype("string")
-    present = text.dropna()
-    if len(present) and present.str.fullmatch(_ISO_DATE.pattern).all():
-        dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        bad = dates.isna().to_numpy() & text.notna().to_numpy()
-        if bad.any():
-            row = int(np.argmax(bad))
+    # Text: work on the distinct values only (a long table repeats a few dozen x values).
+    codes, uniques = pd.factorize(col.to_numpy(dtype=object))
+    texts = [str(u) for u in uniques]
+    if texts and all(_ISO_DATE.match(t) for t in texts):
+        dates = pd.to_datetime(pd.Series(texts), format="%Y-%m-%d", errors="coerce")
+        if dates.isna().any():
+            bad_code = int(np.flatnonzero(dates.isna().to_numpy())[0])
+            row = int(np.argmax(codes == bad_code))
             raise SpcInputError(
                 f"invalid date {col.iloc[row]!r} in row {row + 1} of column '{name}'"
             )
-        codes, uniques = pd.factorize(dates, sort=True)
-        return codes.astype(np.int64), pd.DatetimeIndex(uniques), "date"
-    values = text.to_numpy(dtype=object, na_value=None)
-    codes, uniques = pd.factorize(values, sort=True)  # Python str order = code point order
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object), "category"
+        codes, order = _sorted_codes(codes, dates.to_numpy())
+        return codes, pd.DatetimeIndex(dates.to_numpy()[order]), "date"
+    codes, order = _sorted_codes(codes, np.asarray(texts, dtype=object))  # code point order
+    return codes, np.asarray(texts, dtype=object)[order], "category"
+
+
+def _sorted_codes(codes: np.ndarray, uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber factorize() codes so that they follow the sorted order of the uniques."""
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    codes = np.asarray(codes, dtype=np.int64)
+    return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), order
 
 
 def _encode_keys(keys: list[Any], nrows: int) -> tuple[np.ndarray, list[tuple[np.ndarray, Any]]]:
@@ -470,13 +478,27 @@ def _encode_keys(keys: list[Any], nrows: int) -> tuple[np.ndarray, list[tuple[np
     codes_list, uniques_list = [], []
     for key in keys:
         col = pd.Series(key, copy=False)
-        codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=False)
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=False)
+        else:  # hash first, then sort the (few) distinct keys: much faster than sort=True
+            codes, uniques = pd.factorize(col.to_numpy(), use_na_sentinel=False)
+            uniques = np.asarray(uniques)
+            missing = pd.isna(uniques)
+            order = np.concatenate(
+                (
+                    np.flatnonzero(~missing)[np.argsort(uniques[~missing], kind="stable")],
+                    np.flatnonzero(missing),
+                )
+            )
+            rank = np.empty(order.size, dtype=np.int64)
+            rank[order] = np.arange(order.size)
+            codes, uniques = rank[codes], uniques[order]
         codes_list.append(codes.astype(np.int64))
         uniques_list.append(uniques)
     if len(keys) == 1:
         combined = codes_list[0]
         sid, first = combined, None
-        present = np.unique(sid)
+        present = np.flatnonzero(np.bincount(sid, minlength=len(uniques_list[0])))
         if present.size != len(uniques_list[0]):  # categories without rows
             remap = np.full(len(uniques_list[0]), -1, dtype=np.int64)
             remap[present] = np.arange(present.size)
@@ -507,13 +529,19 @@ def _take(values: Any, codes: np.ndarray) -> Any:
     return np.asarray(values).take(codes)
 
 
+def _position_in_sorted(sid: np.ndarray) -> np.ndarray:
+    """0-based position of each row within its run of equal (sorted) ids."""
+    new = np.ones(sid.size, dtype=bool)
+    new[1:] = sid[1:] != sid[:-1]
+    start = np.flatnonzero(new)
+    return np.arange(sid.size) - np.repeat(start, np.diff(np.append(start, sid.size)))
+
+
 def _position_in_group(sid: np.ndarray) -> np.ndarray:
     """0-based position of each row within its series, in input order."""
     order = np.argsort(sid, kind="stable")
-    sorted_sid = sid[order]
-    start = np.searchsorted(sorted_sid, sorted_sid, side="left")
     pos = np.empty(sid.size, dtype=np.int64)
-    pos[order] = np.arange(sid.size) - start
+    pos[order] = _position_in_sorted(sid[order])
     return pos
 
 
@@ -627,6 +655,8 @@ def _floor_lower_limits(limits: dict[str, np.ndarray], y: np.ndarray, sub_sid: n
             limits[name] = np.where(floor & (v < 0), 0.0, v)
 
 
-def _int_or_na(values: np.ndarray) -> pd.arrays.IntegerArray:
-    missing = np.isnan(values)
-    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+def _int_or_na(per_segment: np.ndarray, seg: np.ndarray) -> pd.arrays.IntegerArray:
+    """A per-segment count spread over the rows, as a nullable integer column."""
+    missing = np.isnan(per_segment)
+    values = np.where(missing, 0, per_segment).astype(np.int64)
+    return pd.arrays.IntegerArray(values[seg], missing[seg])

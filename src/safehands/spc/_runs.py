@@ -49,16 +49,15 @@ def runs_analysis(
     n_useful = np.bincount(sg, minlength=nseg).astype(float)
     n_runs = np.bincount(run_seg, minlength=nseg).astype(float)
     longest = np.zeros(nseg)
-    np.maximum.at(longest, run_seg, run_len)
-
-    # The latest of the longest runs per segment: sort runs by (segment, length, position).
     side = np.zeros(nseg)
     end = np.full(nseg, -1, dtype=np.int64)
     if run_start.size:
-        order = np.lexsort((run_start, run_len, run_seg))
-        last = np.ones(order.size, dtype=bool)
-        last[:-1] = run_seg[order][1:] != run_seg[order][:-1]
-        pick = order[last]
+        first_run = np.flatnonzero(np.concatenate(([True], run_seg[1:] != run_seg[:-1])))
+        longest[run_seg[first_run]] = np.maximum.reduceat(run_len, first_run)
+        # The latest of the longest runs per segment (runs are in segment, position order).
+        candidates = np.flatnonzero(run_len == longest[run_seg])
+        cseg = run_seg[candidates]
+        pick = candidates[np.concatenate((cseg[1:] != cseg[:-1], [True]))]
         side[run_seg[pick]] = s[run_start[pick]]
         end[run_seg[pick]] = rows[run_start[pick] + run_len[pick] - 1]
 

@@ -34,7 +34,10 @@ def _lgamma(values: np.ndarray) -> np.ndarray:
 
 
 def c4(n: np.ndarray) -> np.ndarray:
-    """c4(n) = sqrt(2 / (n - 1)) G(n / 2) / G((n - 1) / 2), G = gamma; NaN if n <= 1. Montgomery 6.2."""
+    """Bias factor of s: c4(n) = sqrt(2 / (n - 1)) G(n / 2) / G((n - 1) / 2). Montgomery 6.2.
+
+    G is the gamma function (through lgamma); NaN when n <= 1.
+    """
     n = np.asarray(n, dtype=float)
     n = np.where(n > 1, n, np.nan)
     unique, inverse = np.unique(n, return_inverse=True)  # subgroup sizes repeat: few lgamma calls
