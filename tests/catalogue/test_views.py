@@ -72,6 +72,7 @@ def test_norwegian_pages_show_norwegian_names(client, loaded, user):
                           HTTP_ACCEPT_LANGUAGE="nb").content.decode()
     assert "Forebygging av fall i helseinstitusjoner" in html
     assert "Fall per 1000 liggedøgn" in html
+    assert "Tiltak i pakken" in html and "Nevner" in html  # the page's own labels
     english = client.get("/catalogue/target-areas/falls/",
                          HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Falls in health institutions" in english
