@@ -104,11 +104,16 @@ def _key(value: Any) -> str:
         return text
 
 
-def compare(entry: dict[str, Any], result: QicResult, rtol: float = 1e-9) -> list[str]:
-    """Differences between qic() and the golden file, matched on (facet1, facet2, x)."""
+def compare(
+    entry: dict[str, Any], result: QicResult | pd.DataFrame, rtol: float = 1e-9
+) -> list[str]:
+    """Differences between qic() (or the CLI's CSV) and the golden file.
+
+    Rows are matched on (facet1, facet2, x).
+    """
     golden = pd.read_csv(GOLDEN / Path(entry["file"]).name, keep_default_na=False, dtype=str)
     facets = facet_columns(entry)
-    ours = result.data
+    ours = result.data if isinstance(result, QicResult) else result
     keys = pd.DataFrame(
         {
             "facet1": ours[facets[0]].map(str) if facets else "1",
@@ -128,7 +133,7 @@ def compare(entry: dict[str, Any], result: QicResult, rtol: float = 1e-9) -> lis
             continue
         i = ours_by_key[key]
         for g_col, o_col in COLUMNS.items():
-            if g_col in skip:
+            if g_col in skip or o_col not in ours.columns:
                 continue
             expected, actual = row[g_col], ours[o_col].iloc[i]
             if not _same(expected, actual, rtol):
@@ -137,6 +142,8 @@ def compare(entry: dict[str, Any], result: QicResult, rtol: float = 1e-9) -> lis
 
 
 def _same(expected: str, actual: Any, rtol: float) -> bool:
+    if isinstance(actual, str):  # a cell of the command's CSV output
+        actual = {"": None, "true": True, "false": False}.get(actual, actual)
     if expected in ("NA", "NaN"):
         return actual is pd.NA or actual is None or (isinstance(actual, float) and np.isnan(actual))
     if expected in ("TRUE", "FALSE"):

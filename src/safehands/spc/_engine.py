@@ -81,7 +81,9 @@ class QicResult:
     direction: str | None
 
     def series(self) -> pd.DataFrame:
-        """The distinct series keys, one row per series (empty frame without `by`)."""
+        """The distinct series keys, one row per series (one row, no columns, without `by`)."""
+        if not self.by:
+            return pd.DataFrame(index=range(1 if len(self.data) else 0))
         return self.data[list(self.by)].drop_duplicates().reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
