@@ -314,7 +314,10 @@ def _as_frame(data: Any) -> pd.DataFrame | None:
         return data
     module = type(data).__module__
     if module.startswith("polars"):
-        return data.to_pandas()
+        try:
+            return data.to_pandas()
+        except ImportError:  # polars needs pyarrow for to_pandas(); columns via NumPy do not
+            return pd.DataFrame({name: data[name].to_numpy() for name in data.columns})
     if isinstance(data, Mapping):
         return pd.DataFrame(dict(data))
     raise SpcInputError(
