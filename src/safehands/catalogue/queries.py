@@ -27,7 +27,8 @@ ACTION_PLAN_UNKNOWN = "There is no action plan '{code}'."
 
 def programme_list() -> QuerySet[Programme]:
     return Programme.objects.filter(is_retired=False).annotate(
-        target_area_count=Count("target_areas", filter=Q(target_areas__is_retired=False)),
+        target_area_count=Count("target_areas", filter=Q(target_areas__is_retired=False),
+                                distinct=True),
         action_plan_count=Count("action_plans", filter=Q(action_plans__is_retired=False),
                                 distinct=True),
     ).order_by("position", "code")
