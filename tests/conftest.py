@@ -22,6 +22,12 @@ N1,Nursing Home One,nursing_home,M1,
 """
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is slow on purpose; tests that are not about hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tree(db) -> dict:
     """Twelve org units in two regions and a municipality, keyed by code."""

@@ -147,7 +147,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("SAFEHANDS_STATIC_ROOT", Path.cwd() / ".static"))
+# Static files are served from the package by WhiteNoise; `collectstatic` is needed only
+# where a deployment sets a root for a front web server.
+STATIC_ROOT = os.environ.get("SAFEHANDS_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
