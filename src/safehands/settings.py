@@ -50,6 +50,10 @@ INSTALLED_APPS = [
     "safehands.accounts",
     "safehands.orgs",
     "safehands.catalogue",
+    "safehands.measurement",
+    "safehands.harm",
+    "safehands.culture",
+    "safehands.assessment",
     "safehands.web",
 ]
 

@@ -14,6 +14,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("safehands.orgs.urls")),
     path("catalogue/", include("safehands.catalogue.urls")),
+    path("measurement/", include("safehands.measurement.urls")),
+    path("harm/", include("safehands.harm.urls")),
+    path("culture/", include("safehands.culture.urls")),
+    path("assessment/", include("safehands.assessment.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

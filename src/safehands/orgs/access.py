@@ -41,6 +41,27 @@ PERMISSIONS: dict[str, Rule] = {
     "membership.view": Rule(role=Role.COORDINATOR, description="See who has access."),
     "membership.manage": Rule(role=Role.ADMIN, description="Grant and withdraw roles."),
     "audit.view": Rule(role=Role.COORDINATOR, description="Read the audit trail of a subtree."),
+    # Measurement
+    "data.view": Rule(role=Role.VIEWER, description="Read measures, charts and roll-ups."),
+    "data.enter": Rule(role=Role.REPORTER, description="Enter and import data values, audits "
+                       "and annotations."),
+    "enrolment.manage": Rule(role=Role.COORDINATOR, description="Enrol units in target areas, "
+                             "set phase, aim and measures."),
+    "period.lock": Rule(role=Role.COORDINATOR, description="Lock and unlock reporting periods."),
+    # Harm (Global Trigger Tool)
+    "gtt.view": Rule(role=Role.VIEWER, description="Read harm rates and GTT summaries."),
+    "gtt.review": Rule(role=Role.REPORTER, description="Review records as a GTT team member."),
+    "gtt.manage": Rule(role=Role.COORDINATOR, description="Run GTT teams, samples and periods."),
+    # Safety culture
+    "survey.results": Rule(role=Role.VIEWER, description="Read protected survey results."),
+    "survey.manage": Rule(role=Role.COORDINATOR, description="Open, remind and close survey "
+                          "rounds."),
+    # Self-assessment and action plans
+    "assessment.view": Rule(role=Role.VIEWER, description="Read assessments and action plans."),
+    "assessment.rate": Rule(role=Role.REPORTER, description="Rate an assessment as a team "
+                            "member; work on actions."),
+    "assessment.manage": Rule(role=Role.COORDINATOR, description="Start assessments, record "
+                              "consensus, own the action plan."),
 }
 
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HarmConfig(AppConfig):
+    name = "safehands.harm"
+    label = "harm"
