@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import pandas as pd
 from safehands.spc import QicResult, qic
 
 DATA = Path(__file__).parent / "data"
-GOLDEN = DATA / "golden"
+# Further cases generated the same way can be checked by pointing this at their folder.
+GOLDEN = Path(os.environ.get("SAFEHANDS_SPC_GOLDEN", DATA / "golden"))
 
 # qicharts2 column -> Safehands column
 COLUMNS = {
@@ -43,8 +45,12 @@ COLUMNS = {
 RUNS_COLUMNS = ("runs.signal",)
 
 
+def manifest() -> dict[str, Any]:
+    return json.loads((GOLDEN / "manifest.json").read_text())
+
+
 def manifest_entries() -> list[dict[str, Any]]:
-    return json.loads((GOLDEN / "manifest.json").read_text())["entries"]
+    return [e for e in manifest()["entries"] if e.get("status", "ok") == "ok"]
 
 
 def entry_id(entry: dict[str, Any]) -> str:
