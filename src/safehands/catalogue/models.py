@@ -47,7 +47,13 @@ VALUE_TYPE_CHOICES = [
 ]
 DIRECTION_CHOICES = [("higher_is_better", _("Higher is better")),
                      ("lower_is_better", _("Lower is better"))]
-CHART_CHOICES = [(c, c.upper() if c != "run" else _("Run chart")) for c in schema.CHARTS]
+# Chart names as the SPC literature writes them (Provost & Murray 2011); P' and U' are
+# Laney's charts for large subgroups.
+CHART_LABELS = {
+    "run": _("Run chart"), "i": "I", "mr": "MR", "xbar": "X̄", "s": "S", "t": "T", "p": "P",
+    "pp": "P′", "c": "C", "u": "U", "up": "U′", "g": "G",
+}
+CHART_CHOICES = [(c, CHART_LABELS[c]) for c in schema.CHARTS]
 FREQUENCY_CHOICES = [("weekly", _("Weekly")), ("monthly", _("Monthly")),
                      ("quarterly", _("Quarterly"))]
 AREA_KIND_CHOICES = [("principle", _("Principle")), ("foundational_area", _("Foundational area"))]

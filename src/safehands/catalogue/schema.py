@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    computed_field,
+)
 
 from safehands.core.errors import DomainError
 
@@ -90,6 +97,7 @@ class Item(_Strict):
     confidence: Confidence
     note: str = ""
 
+    @computed_field  # in the JSON output, never read from the YAML
     @property
     def to_be_confirmed(self) -> bool:
         return self.confidence in TO_BE_CONFIRMED
@@ -128,6 +136,7 @@ class Measure(Item):
     compliance_elements: list[Code] = []
     is_default: bool
 
+    @computed_field
     @property
     def is_bundle_compliance(self) -> bool:
         return bool(self.compliance_elements)
