@@ -16,6 +16,7 @@ ROUTES: dict[str, str] = {
     "login/": "public",
     "logout/": "public",
     "i18n/setlang/": "public",
+    "charts/vega.js": "public",  # the chart library, the same for everyone
     "orgs/<str:code>/": "org",
     "orgs/<str:code>/members/": "org_manage",
     "orgs/<str:code>/members/<int:membership_id>/withdraw/": "org_manage",

@@ -34,7 +34,7 @@ def setup(demo: bool, quiet: bool) -> None:
         raise click.ClickException(error.message) from error
     say(f"  catalogue: {_counts(result)}")
     if demo:
-        from safehands.demo.load import DEMO_PASSWORD, demo_load, demo_users
+        from safehands.demo.load import DEMO_PASSWORD, demo_load, demo_steps_run, demo_users
 
         say("Loading demo organisations and users…")
         try:
@@ -43,6 +43,11 @@ def setup(demo: bool, quiet: bool) -> None:
             raise click.ClickException(error.message) from error
         say(f"  {counts['org_units_created']} org units and {counts['users_created']} users "
             "created (existing ones kept)")
+        try:
+            for module_name, step_counts in demo_steps_run().items():
+                say(f"  {module_name.rsplit('.', 2)[-2]}: {_counts(step_counts)}")
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
         say("")
         say(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for user in demo_users():

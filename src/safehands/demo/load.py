@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import yaml
 from django.contrib.auth import get_user_model
@@ -13,6 +15,10 @@ from safehands.core.errors import DomainError
 from safehands.orgs.models import Membership
 from safehands.orgs.queries import org_unit_get
 from safehands.orgs.services import membership_grant, org_units_import
+
+# Each capability loads its own demo data after the organisations and users exist:
+# "module:function", called with no arguments, idempotent, returning counts to print.
+DEMO_STEPS: list[str] = []
 
 DEMO_PASSWORD = "safehands-demo"
 DEMO_IMPORT_FAILED = "The demo organisations did not import: {problems}"
@@ -61,3 +67,12 @@ def demo_load() -> dict[str, int]:
                                  source="system")
     return {"org_units_created": summary.created, "org_units_updated": summary.updated,
             "users_created": created_users}
+
+
+def demo_steps_run() -> dict[str, dict[str, Any]]:
+    """Run every capability's demo loader, in order; each is idempotent."""
+    results = {}
+    for target in DEMO_STEPS:
+        module_name, function_name = target.split(":")
+        results[module_name] = getattr(importlib.import_module(module_name), function_name)()
+    return results
