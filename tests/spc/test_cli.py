@@ -131,6 +131,7 @@ def test_by_may_be_repeated_and_keeps_key_text(tmp_path: Path) -> None:
 def test_fast_and_plain_writers_agree_byte_for_byte(monthly: Path, tmp_path: Path) -> None:
     frame = pd.read_csv(monthly)
     frame.loc[3, "events"] = None
+    frame.loc[frame["ward"] == "B", "ward"] = None  # a missing key is an empty cell
     result = qic(frame, y="events", n="patients", x="month", by="ward", chart="pp")
     result.data.loc[0, "y"] = 1.5e-7  # repr() uses exponent notation below 1e-4
     result.data.loc[1, "y"] = 1e17
@@ -214,6 +215,12 @@ def test_part_and_part_column_together_are_refused(monthly: Path) -> None:
 def test_part_positions_must_be_numbers(monthly: Path) -> None:
     message = _error([str(monthly), "--y", "events", "--part", "3,x", "--out", "o.csv"])
     assert "--part" in message and "'x'" in message
+
+
+def test_ragged_line_is_an_error_not_shifted_values(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "x,y\n1,2\n2,3,4\n")
+    message = _error([str(path), "--y", "y", "--x", "x", "--out", "o.csv"])
+    assert "Expected 2 fields in line 3, saw 3" in message
 
 
 def test_missing_and_empty_files(tmp_path: Path) -> None:

@@ -141,18 +141,25 @@ def spc(
     try:
         write_csv(result, out_path)
     except OSError as err:
-        raise click.ClickException(f"cannot write {out_path}: {err.strerror}") from None
+        raise click.ClickException(f"cannot write {out_path}: {err.strerror or err}") from None
     if plot_path is not None:
         _write_plot(result, plot_path, by_cols)
 
 
 def read_input(path: Path, columns: Sequence[str | None], text_columns: set[str]) -> pd.DataFrame:
-    """Read only the columns used; series keys and phase labels stay text ('007' is not 7)."""
+    """Read the CSV; series keys and phase labels stay text ('007' is not 7).
+
+    Every column is parsed (not only those used) so that a ragged line is an error rather than
+    silently shifted values.
+    """
     wanted = list(dict.fromkeys(c for c in columns if c))
+    options: dict[str, Any] = {"encoding": "utf-8-sig", "low_memory": False}
     try:
-        header = pd.read_csv(path, nrows=0).columns
+        header = pd.read_csv(path, nrows=0, **options).columns
     except FileNotFoundError:
         raise click.ClickException(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise click.ClickException(f"{path}: is a directory") from None
     except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise click.ClickException(f"{path}: not a readable CSV file ({err})") from None
     for column in wanted:
@@ -160,14 +167,11 @@ def read_input(path: Path, columns: Sequence[str | None], text_columns: set[str]
             available = ", ".join(map(str, header))
             raise click.ClickException(f"{path}: unknown column '{column}' (columns: {available})")
     try:
-        return pd.read_csv(
-            path,
-            usecols=wanted,
-            dtype={c: str for c in wanted if c in text_columns},
-            low_memory=False,
-        )
+        frame = pd.read_csv(path, dtype={c: str for c in wanted if c in text_columns}, **options)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
-        raise click.ClickException(f"{path}: not a readable CSV file ({err})") from None
+        message = str(err).strip().splitlines()[-1]
+        raise click.ClickException(f"{path}: not a readable CSV file ({message})") from None
+    return frame[wanted]
 
 
 def _write_plot(result: QicResult, path: Path, by_cols: Sequence[str]) -> None:
@@ -181,7 +185,7 @@ def _write_plot(result: QicResult, path: Path, by_cols: Sequence[str]) -> None:
     try:
         path.write_bytes(render(result, fmt=path.suffix.lower().lstrip(".")))
     except OSError as err:
-        raise click.ClickException(f"cannot write {path}: {err.strerror}") from None
+        raise click.ClickException(f"cannot write {path}: {err.strerror or err}") from None
 
 
 # --- CSV formatting ------------------------------------------------------------------------
@@ -274,8 +278,8 @@ def _polars_column(pl: Any, name: str, column: pd.Series) -> Any:
             values = values.scatter(np.flatnonzero(missing), None)
         return values
     codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    texts = [_text(u) for u in uniques.tolist()]
-    return pl.Series(name, texts or [""], dtype=pl.String).gather(codes).alias(name)
+    texts = [_text(u) or None for u in uniques.tolist()]  # missing: null, an empty cell
+    return pl.Series(name, texts or [None], dtype=pl.String).gather(codes).alias(name)
 
 
 def _polars_float_text(pl: Any, column: Any) -> Any:
