@@ -60,6 +60,9 @@ def test_every_measure_is_complete_and_defaults_are_marked():
     # Only the stroke pathway measure has an official definition in the facts.
     assert [m.code for m in measures if not m.is_default] == ["stroke.thrombolysis_within_30min"]
     assert any(m.is_bundle_compliance for m in measures)
+    # Norwegian pages show Norwegian definitions for every packaged measure.
+    assert all(m.numerator_nb and m.sampling_nb for m in measures)
+    assert all(bool(m.denominator_nb) == bool(m.denominator) for m in measures)
 
 
 @pytest.mark.parametrize(
@@ -79,6 +82,10 @@ def test_every_measure_is_complete_and_defaults_are_marked():
                 denominator="Patient-days.", value_type="count", chart="c"),
             f"{ISH}: target_areas[14].measures[0].denominator: a count measure has no "
             "denominator", id="count-with-denominator"),
+        pytest.param(
+            lambda f: _measure(f, 8, 2).update(denominator_nb="Alle pasienter."),
+            f"{ISH}: target_areas[8].measures[2].denominator_nb: a Norwegian denominator needs "
+            "the English one", id="norwegian-denominator-alone"),
         pytest.param(
             lambda f: _measure(f).update(chart="c"),
             f"{ISH}: target_areas[3].measures[1].chart: chart 'c' does not suit a proportion "

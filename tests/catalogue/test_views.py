@@ -73,10 +73,13 @@ def test_norwegian_pages_show_norwegian_names(client, loaded, user):
     assert "Forebygging av fall i helseinstitusjoner" in html
     assert "Fall per 1000 liggedøgn" in html
     assert "Tiltak i pakken" in html and "Nevner" in html  # the page's own labels
+    assert "Liggedøgn i perioden." in html  # the measure's definition
     english = client.get("/catalogue/target-areas/falls/",
                          HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Falls in health institutions" in english
     assert "Forebygging av fall i helseinstitusjoner" not in english
+    assert "Patient-days (bed-days) in the period." in english
+    assert "Liggedøgn i perioden." not in english
 
 
 def test_retired_items_leave_the_lists(client, loaded, user):

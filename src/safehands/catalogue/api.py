@@ -93,13 +93,16 @@ class MeasureOut(ItemOut):
     kind: str
     value_type: str
     numerator: str
+    numerator_nb: str
     denominator: str
+    denominator_nb: str
     unit: str
     multiplier: float
     direction: str
     chart: str
     frequency: str
     sampling: str
+    sampling_nb: str
     sample_size: int | None
     target: TargetOut | None
     is_default: bool

@@ -190,13 +190,16 @@ class Measure(CatalogueItem):
     kind = models.CharField(max_length=12, choices=KIND_CHOICES)
     value_type = models.CharField(max_length=16, choices=VALUE_TYPE_CHOICES)
     numerator = models.TextField(help_text="What is counted or measured.")
+    numerator_nb = models.TextField("numerator (Norwegian)", blank=True)
     denominator = models.TextField(blank=True, help_text="For proportions and rates only.")
+    denominator_nb = models.TextField("denominator (Norwegian)", blank=True)
     unit = models.CharField(max_length=40, blank=True)
     multiplier = models.FloatField(default=1)
     direction = models.CharField(max_length=20, choices=DIRECTION_CHOICES)
     chart = models.CharField(max_length=5, choices=CHART_CHOICES)
     frequency = models.CharField(max_length=10, choices=FREQUENCY_CHOICES, default="monthly")
     sampling = models.TextField()
+    sampling_nb = models.TextField("sampling (Norwegian)", blank=True)
     sample_size = models.PositiveIntegerField(
         null=True, blank=True, help_text="Suggested sample per period; empty means a local choice."
     )
@@ -255,6 +258,18 @@ class Measure(CatalogueItem):
     @property
     def is_bundle_compliance(self) -> bool:
         return self.compliance_elements.exists()
+
+    @property
+    def display_numerator(self) -> str:
+        return _localised(self, "numerator")
+
+    @property
+    def display_denominator(self) -> str:
+        return _localised(self, "denominator")
+
+    @property
+    def display_sampling(self) -> str:
+        return _localised(self, "sampling")
 
 
 class ActionPlan(CatalogueItem):

@@ -124,13 +124,16 @@ class Measure(Item):
         "proportion", "rate", "count", "continuous", "time_between", "cases_between"
     ]
     numerator: Text
+    numerator_nb: str = ""
     denominator: str = ""
+    denominator_nb: str = ""
     unit: str = ""
     multiplier: float = Field(default=1, gt=0)
     direction: Literal["higher_is_better", "lower_is_better"]
     chart: Literal["run", "i", "mr", "xbar", "s", "t", "p", "pp", "c", "u", "up", "g"]
     frequency: Literal["weekly", "monthly", "quarterly"] = "monthly"
     sampling: Text
+    sampling_nb: str = ""
     sample_size: int | None = Field(default=None, ge=1)
     target: Target | None = None
     compliance_elements: list[Code] = []
@@ -236,6 +239,7 @@ COMPLIANCE_NOT_PROPORTION = (
 )
 UNKNOWN_ELEMENT = "unknown bundle element {code!r}; this target area has: {known}"
 TARGET_OUT_OF_RANGE = "a proportion target must lie between 0 and the multiplier ({multiplier:g})"
+NB_WITHOUT_EN = "a Norwegian denominator needs the English one in denominator"
 PERIOD_ORDER = "period_end ({end}) is before period_start ({start})"
 
 
@@ -416,6 +420,8 @@ def _measure_rules(file: str, path: str, area: TargetArea, m: Measure) -> list[C
             is_bundle_compliance=m.is_bundle_compliance,
         )
     ]
+    if m.denominator_nb.strip() and not m.denominator.strip():
+        errors.append(CatalogueError(file, f"{path}.denominator_nb", NB_WITHOUT_EN))
     if not m.code.startswith(area.code + "."):
         errors.insert(0, CatalogueError(file, f"{path}.code", CODE_PREFIX.format(
             code=m.code, prefix=area.code + ".")))
