@@ -194,3 +194,19 @@ def test_role_management_answers_only_administrators_of_the_unit(client, tree, p
             assert response.status_code == 302 and not still_there, (username, code)
         else:
             assert response.status_code == 403 and still_there, (username, code)
+
+
+def test_openapi_document_lists_the_endpoints(client):
+    document = client.get("/api/v1/openapi.json").json()
+    assert document["info"]["title"] == "Safehands API"
+    assert "/api/v1/orgs/{code}" in document["paths"]
+    assert "/api/v1/me" in document["paths"]
+
+
+def test_me_tells_the_caller_their_roles(client, people):
+    client.force_login(people["two.places"])
+    assert client.get("/api/v1/me").json() == {
+        "username": "two.places", "full_name": "", "is_programme_admin": False,
+        "memberships": [{"org_unit": "N1", "role": "reporter"},
+                        {"org_unit": "W2", "role": "viewer"}],
+    }

@@ -34,6 +34,8 @@ class Rule:
 
 # The registry of permissions. Later capabilities add their own lines here.
 PERMISSIONS: dict[str, Rule] = {
+    "self.view": Rule(description="See your own identity, roles and start page (any signed-in "
+                      "user)."),
     "catalogue.view": Rule(description="Browse the programme catalogue (any signed-in user)."),
     "catalogue.edit": Rule(programme_admin=True, description="Edit the programme catalogue."),
     "org.view": Rule(role=Role.VIEWER, description="See an org unit, its subtree and data."),

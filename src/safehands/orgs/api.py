@@ -1,4 +1,4 @@
-"""Org tree endpoints. Each parses, asks the permission function, calls one query."""
+"""Org tree and caller endpoints. Each parses, asks the permission function, calls one query."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from safehands.orgs.models import OrgUnit
 from safehands.orgs.queries import org_unit_children, org_unit_get, org_unit_list
 
 router = Router(tags=["organisations"])
+me_router = Router(tags=["accounts"])
 
 
 class OrgUnitOut(Schema):
@@ -48,3 +49,30 @@ def org_unit_children_api(request: HttpRequest, code: str) -> list[OrgUnit]:
     unit = org_unit_get(code=code)
     authorize(request.auth, "org.view", unit)
     return list(org_unit_children(unit=unit).select_related("parent"))
+
+class MembershipOut(Schema):
+    org_unit: str
+    role: str
+
+
+class MeOut(Schema):
+    username: str
+    full_name: str
+    is_programme_admin: bool
+    memberships: list[MembershipOut]
+
+
+@me_router.get("", response=MeOut, summary="The caller and their roles")
+def me_api(request: HttpRequest) -> dict:
+    user = request.auth
+    authorize(user, "self.view")
+    return {
+        "username": user.username,
+        "full_name": user.get_full_name(),
+        "is_programme_admin": user.is_programme_admin,
+        "memberships": [
+            {"org_unit": code, "role": role}
+            for code, role in user.memberships.order_by("org_unit__path").values_list(
+                "org_unit__code", "role")
+        ],
+    }

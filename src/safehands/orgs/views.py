@@ -26,6 +26,7 @@ from safehands.orgs.services import membership_grant, membership_revoke
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, "self.view")
     return render(request, "orgs/home.html", {
         "top_units": org_units_top_permitted(user=request.user, permission="org.view"),
         "memberships": request.user.memberships.select_related("org_unit").order_by(
