@@ -108,16 +108,25 @@ class _Loader:
         self.force = force
         self.summary = LoadSummary()
         self.seen: dict[type[CatalogueItem], set[str]] = {m: set() for m in MODELS}
+        # Everything already stored, read once: a reload is mostly comparisons.
+        self.existing: dict[type[CatalogueItem], dict[str, CatalogueItem]] = {
+            m: {item.code: item for item in m.objects.all()} for m in MODELS
+        }
+        self.compliance: dict[int, set[int]] = {}
+        through = Measure.compliance_elements.through
+        for measure_id, element_id in through.objects.values_list("measure_id",
+                                                                  "bundleelement_id"):
+            self.compliance.setdefault(measure_id, set()).add(element_id)
 
     def sync(self, model: type[CatalogueItem], code: str, values: dict[str, Any],
              elements: list[BundleElement] | None = None) -> CatalogueItem:
         """Create or update one item from the YAML; `elements` for bundle compliance."""
         self.seen[model].add(code)
         kind = model.KIND
-        instance = model.objects.filter(code=code).first()
+        instance = self.existing[model].get(code)
         if instance is None:
             instance = model(code=code, origin="package", **values)
-            instance.full_clean()
+            self._clean(instance)
             instance.save()
             if elements is not None:
                 instance.compliance_elements.set(elements)
@@ -130,8 +139,8 @@ class _Loader:
         differs = any(getattr(instance, k) != v for k, v in wanted.items())
         differs = differs or instance.origin != "package"
         if elements is not None:
-            current = set(instance.compliance_elements.values_list("pk", flat=True))
-            differs = differs or current != {e.pk for e in elements}
+            differs = differs or self.compliance.get(instance.pk, set()) != {
+                e.pk for e in elements}
         if not differs:
             self.summary.add(kind, "unchanged")
             return instance
@@ -144,7 +153,7 @@ class _Loader:
             setattr(instance, k, v)
         instance.origin = "package"
         instance.locally_edited = False
-        instance.full_clean()
+        self._clean(instance)
         instance.save()
         if elements is not None:
             instance.compliance_elements.set(elements)
@@ -170,6 +179,12 @@ class _Loader:
                 audit_record(actor=self.actor, action=f"catalogue.{model.KIND}.retired",
                              target=instance, before=before, after=self._state(instance),
                              source=self.source)
+
+    @staticmethod
+    def _clean(instance: CatalogueItem) -> None:
+        """Field and row rules. Uniqueness and check constraints were already checked on the
+        whole catalogue by the schema, and the database enforces them again on save."""
+        instance.full_clean(validate_unique=False, validate_constraints=False)
 
     @staticmethod
     def _state(instance: CatalogueItem) -> dict[str, Any]:
