@@ -244,11 +244,11 @@ def qic(
 
     columns: dict[str, Any] = {}
     for name, (codes, values) in zip(by_cols, key_values, strict=True):
-        columns[name] = _take(values, codes[sub["sid"]])
+        columns[name] = _key_column(values, codes[sub["sid"]])
     columns.update(
         part=part_no.astype(np.int64),
         xx=xx.astype(np.int64),
-        x=_take(x_values, sub["x"]),
+        x=_key_column(x_values, sub["x"]) if x_kind == "category" else _take(x_values, sub["x"]),
         y_sum=sub["y_sum"],
         y_count=sub["y_length"].astype(np.int64),
         y_mean=sub["y_mean"],
@@ -486,29 +486,38 @@ def _encode_keys(keys: list[Any], nrows: int) -> tuple[np.ndarray, list[tuple[np
         if isinstance(col.dtype, pd.CategoricalDtype):
             codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=False)
         else:  # hash first, then sort the (few) distinct keys: much faster than sort=True
-            codes, uniques = pd.factorize(col.to_numpy(), use_na_sentinel=False)
+            codes, uniques = pd.factorize(col.to_numpy())
             uniques = np.asarray(uniques)
+            if (codes < 0).any():  # missing keys form a series of their own, sorted last
+                codes = np.where(codes < 0, uniques.size, codes)
+                uniques = np.append(uniques.astype(object), None)
             missing = pd.isna(uniques)
-            order = np.concatenate(
-                (
-                    np.flatnonzero(~missing)[np.argsort(uniques[~missing], kind="stable")],
-                    np.flatnonzero(missing),
-                )
-            )
+            present = uniques[~missing]
+            try:
+                by_value = np.argsort(present, kind="stable")
+            except TypeError:  # mixed types (say numbers and text): order by their text
+                by_value = np.argsort(present.astype(str), kind="stable")
+            order = np.concatenate((np.flatnonzero(~missing)[by_value], np.flatnonzero(missing)))
             rank = np.empty(order.size, dtype=np.int64)
             rank[order] = np.arange(order.size)
             codes, uniques = rank[codes], uniques[order]
         codes_list.append(codes.astype(np.int64))
         uniques_list.append(uniques)
-    if len(keys) == 1:
-        combined = codes_list[0]
-        sid, first = combined, None
-        present = np.flatnonzero(np.bincount(sid, minlength=len(uniques_list[0])))
-        if present.size != len(uniques_list[0]):  # categories without rows
-            remap = np.full(len(uniques_list[0]), -1, dtype=np.int64)
-            remap[present] = np.arange(present.size)
-            sid = remap[sid]
-        series_codes = [present]
+    sizes = [len(u) for u in uniques_list]
+    combinations = int(np.prod(np.array(sizes, dtype=float)))
+    if combinations <= 4 * nrows + 1024:  # dense key space: number the combinations in use
+        combined = np.zeros(nrows, dtype=np.int64)
+        for codes, size in zip(codes_list, sizes, strict=True):
+            combined = combined * size + codes
+        in_use = np.flatnonzero(np.bincount(combined, minlength=combinations))
+        remap = np.full(combinations, -1, dtype=np.int64)
+        remap[in_use] = np.arange(in_use.size)
+        sid = remap[combined]
+        series_codes = []
+        for size in reversed(sizes):  # decode the combination back into its key codes
+            series_codes.append(in_use % size)
+            in_use = in_use // size
+        series_codes.reverse()
     else:
         stacked = np.stack(codes_list[::-1])  # lexsort: last row is the primary key
         order = np.lexsort(stacked)
@@ -526,6 +535,22 @@ def _values_of(uniques: Any) -> Any:
     if isinstance(uniques, pd.Categorical | pd.CategoricalIndex):
         return np.asarray(uniques, dtype=object)
     return uniques
+
+
+def _key_column(values: Any, codes: np.ndarray) -> Any:
+    """Series keys and categorical x as a pandas Categorical: no per-row objects to build.
+
+    Text values keep their sorted order as the category order; a missing key has code -1.
+    """
+    values = np.asarray(values, dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        remap = np.where(missing, -1, np.cumsum(~missing) - 1)
+        codes, values = remap[codes], values[~missing]
+    try:
+        return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
+    except (TypeError, ValueError):  # unhashable or duplicate-looking keys: plain objects
+        return _take(values, codes)
 
 
 def _take(values: Any, codes: np.ndarray) -> Any:
