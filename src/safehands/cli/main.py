@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "orgs": "safehands.cli.orgs:orgs",
     "users": "safehands.cli.users:users",
     "spc": "safehands.cli.spc:spc",
+    "survey": "safehands.cli.survey:survey",
+    "assessment": "safehands.cli.assessment:assessment",
 }
 
 
