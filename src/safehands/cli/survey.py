@@ -1,0 +1,152 @@
+"""`safehands survey`: score safety-culture survey responses from a CSV file.
+
+`safehands survey score RESPONSES.csv --instrument saq|sops-hospital-2 [--by COL]
+[--min-respondents N] --out SCORES.csv` needs no database. RESPONSES.csv has one row per
+respondent, an optional grouping column and one column per item code holding the numeric
+answer (1-5, empty when missing, 9 for "does not apply"). SCORES.csv has one row per group
+and scale: `group, scale, respondents, mean_score, pct_positive, suppressed` (and `mature` for
+SAQ). The first group, `all`, is every respondent; with --by, one group per value follows.
+Groups below the minimum, and siblings that would give them away, are suppressed and carry
+no numbers. Formatting follows `safehands spc`: booleans `true`/`false`, numbers the
+shortest round-trip decimal, whole numbers without `.0`, missing values empty.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import click
+
+OVERALL = "all"
+MAX_PROBLEMS = 10
+COLUMNS = ["group", "scale", "respondents", "mean_score", "pct_positive", "suppressed"]
+INSTRUMENTS = ("saq", "sops-hospital-2")
+
+
+@click.group()
+def survey() -> None:
+    """Safety-culture surveys: score responses (SAQ, SOPS Hospital 2.0)."""
+
+
+def _number(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def read_responses(path: Path, spec, by: str | None) -> dict[str, list[dict[str, int | None]]]:
+    """Groups of answers; every problem names its row (file line) and column."""
+    from safehands.culture.scoring import check_answer
+
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as err:
+        raise click.ClickException(f"{path}: cannot read the file ({err})") from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise click.ClickException(f"{path}: the file is empty; it needs a header row")
+    header = [cell.strip() for cell in rows[0]]
+    problems: list[str] = []
+    if by is not None and by not in header:
+        raise click.ClickException(f"{path}: there is no column {by!r} for --by")
+    for col, name in enumerate(header, start=1):
+        if name == by:
+            continue
+        if name not in spec.items:
+            problems.append(f"row 1, column {name or col}: {name!r} is not an item code of "
+                            f"{spec.code}")
+        elif header.index(name) != col - 1:
+            problems.append(f"row 1, column {name}: the column appears twice")
+    groups: dict[str, list[dict[str, int | None]]] = {OVERALL: []}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(f"row {line}: {len(row)} cells where the header has {len(header)}")
+            continue
+        answers: dict[str, int | None] = {}
+        group = None
+        for name, cell in zip(header, row, strict=True):
+            text = cell.strip()
+            if name == by:
+                group = text
+                if not text:
+                    problems.append(f"row {line}, column {name}: the group is empty")
+                elif text == OVERALL:
+                    problems.append(f"row {line}, column {name}: {OVERALL!r} is reserved for "
+                                    "the overall result")
+                continue
+            if name not in spec.items:
+                continue
+            if not text:
+                answers[name] = None
+                continue
+            try:
+                value = int(text)
+            except ValueError:
+                problems.append(f"row {line}, column {name}: {text!r} is not a whole number")
+                continue
+            reason = check_answer(spec, name, value)
+            if reason:
+                problems.append(f"row {line}, column {name}: {reason}")
+                continue
+            answers[name] = value
+        groups[OVERALL].append(answers)
+        if group:
+            groups.setdefault(group, []).append(answers)
+    if problems:
+        shown = problems[:MAX_PROBLEMS]
+        more = len(problems) - len(shown)
+        raise click.ClickException(
+            f"{path}: " + "; ".join(shown) + (f"; and {more} more problems" if more else ""))
+    return groups
+
+
+@survey.command("score")
+@click.argument("responses", metavar="RESPONSES.csv",
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--instrument", required=True, type=click.Choice(INSTRUMENTS))
+@click.option("--by", "by", metavar="COL", help="Grouping column (e.g. the unit code).")
+@click.option("--min-respondents", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Hide groups with fewer respondents (and siblings that would reveal them).")
+@click.option("--out", "out_path", required=True, metavar="SCORES.csv",
+              type=click.Path(dir_okay=False, path_type=Path))
+def score(responses: Path, instrument: str, by: str | None, min_respondents: int,
+          out_path: Path) -> None:
+    """Score RESPONSES.csv per group and scale, with minimum-respondent protection."""
+    from safehands.core.errors import DomainError
+    from safehands.culture.instruments import packaged_spec
+    from safehands.culture.scoring import score_groups
+
+    try:
+        spec = packaged_spec(instrument)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    groups = read_responses(responses, spec, by)
+    subgroups = sorted(g for g in groups if g != OVERALL)
+    children = {OVERALL: subgroups} if subgroups else None
+    results = score_groups(groups, spec, children=children, min_respondents=min_respondents)
+    order = {g: i for i, g in enumerate([OVERALL, *subgroups])}
+    scale_order = {s: i for i, s in enumerate(spec.scales)}
+    results.sort(key=lambda r: (order[r.group], scale_order[r.scale]))
+    columns = COLUMNS + (["mature"] if spec.method == "saq" else [])
+    try:
+        with out_path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(columns)
+            for r in results:
+                row = [r.group, r.scale, _number(r.respondents), _number(r.mean_score),
+                       _number(r.pct_positive), _number(r.suppressed)]
+                if spec.method == "saq":
+                    row.append(_number(r.mature))
+                writer.writerow(row)
+    except OSError as err:
+        raise click.ClickException(f"cannot write {out_path}: {err.strerror or err}") from None
+    shown = sum(1 for r in results if not r.suppressed)
+    click.echo(f"{out_path}: {len(results)} rows ({shown} shown, "
+               f"{len(results) - shown} suppressed), {len(groups[OVERALL])} respondents")
