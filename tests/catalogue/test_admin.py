@@ -75,3 +75,35 @@ def test_the_code_cannot_change_once_set(client, loaded, programme_admin):
     client.post(_url(area), _form(area, code="tumbles", name_nb="Fall"))
     area.refresh_from_db()
     assert area.code == "falls" and area.name_nb == "Fall"
+
+
+@pytest.mark.parametrize("model", ["programme", "aim", "targetarea", "bundleelement", "measure",
+                                   "actionplan", "actionplanarea", "recommendation"])
+def test_every_admin_page_opens_for_a_programme_admin(client, loaded, programme_admin, model):
+    from django.apps import apps
+
+    item = apps.get_model("catalogue", model).objects.order_by("pk").first()
+    client.force_login(programme_admin)
+    assert client.get(f"/admin/catalogue/{model}/").status_code == 200
+    assert client.get(f"/admin/catalogue/{model}/?is_retired__exact=0&q=a").status_code == 200
+    page = client.get(f"/admin/catalogue/{model}/{item.pk}/change/")
+    assert page.status_code == 200 and b'name="name_nb"' in page.content
+    assert client.get(f"/admin/catalogue/{model}/add/").status_code == 200
+
+
+def test_a_measure_edit_in_the_admin_keeps_its_compliance_elements(client, loaded,
+                                                                   programme_admin):
+    from django.forms.models import model_to_dict
+
+    from safehands.catalogue.models import Measure
+
+    measure = Measure.objects.get(code="falls.bundle_compliance")
+    data = {k: ("" if v is None else v) for k, v in model_to_dict(measure).items()
+            if k not in ("id", "compliance_elements", "code", "origin", "locally_edited")}
+    data.update(target_area=measure.target_area_id, sampling="Ten patients a month.")
+    client.force_login(programme_admin)
+    response = client.post(f"/admin/catalogue/measure/{measure.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    measure.refresh_from_db()
+    assert measure.sampling == "Ten patients a month." and measure.locally_edited
+    assert measure.compliance_elements.count() == 3
