@@ -234,3 +234,16 @@ def test_setup_style_summary_is_flat(loaded):
     counts = loaded.as_dict()["counts"]
     assert set(counts) == {"created", "updated", "unchanged", "retired", "kept_local"}
     assert all(isinstance(v, int) for v in counts.values())
+
+
+def test_an_item_retired_by_hand_stays_retired(loaded, programme_admin):
+    measure = Measure.objects.get(code="falls.restraint_use")
+    measure.is_retired = True
+    catalogue_item_save(actor=programme_admin, item=measure)
+
+    summary = catalogue_load()
+    measure.refresh_from_db()
+    assert measure.is_retired and summary.kept_local == ["falls.restraint_use"]
+    catalogue_load(force=True)
+    measure.refresh_from_db()
+    assert not measure.is_retired
