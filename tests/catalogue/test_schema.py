@@ -28,7 +28,7 @@ def test_the_packaged_catalogue_is_valid_and_complete():
     assert len(ish.aims) == 3
     assert len(ish.target_areas) == 16
     assert sorted(a.number for a in ish.target_areas) == list(range(1, 17))
-    assert all(area.name_nb and area.bundle_elements and area.measures
+    assert all(area.name_nb and area.description_nb and area.bundle_elements and area.measures
                for area in ish.target_areas)
     (nap,) = ish.action_plans
     assert (nap.period_start, nap.period_end, nap.areas_are) == (2019, 2023, "principle")

@@ -74,6 +74,7 @@ def test_norwegian_pages_show_norwegian_names(client, loaded, user):
     assert "Fall per 1000 liggedøgn" in html
     assert "Tiltak i pakken" in html and "Nevner" in html  # the page's own labels
     assert "Liggedøgn i perioden." in html  # the measure's definition
+    assert "Vurdere fallrisiko hos pasienter" in html  # the area's description
     english = client.get("/catalogue/target-areas/falls/",
                          HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Falls in health institutions" in english
