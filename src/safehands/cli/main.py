@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "orgs": "safehands.cli.orgs:orgs",
     "users": "safehands.cli.users:users",
     "spc": "safehands.cli.spc:spc",
+    "data": "safehands.cli.data:data",
     "survey": "safehands.cli.survey:survey",
     "assessment": "safehands.cli.assessment:assessment",
 }

@@ -1,0 +1,95 @@
+"""`safehands data import|export|rollup` through click's runner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from safehands.cli.main import cli
+from safehands.measurement.models import DataValue
+
+HEADER = "org_unit,measure,period,numerator,denominator,value,comment\n"
+GOOD = HEADER + "W1,falls.rate,2026-01,3,1000,,\nW2,falls.rate,2026-01,1,800,,\n"
+
+
+@pytest.fixture
+def run(db):
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return invoke
+
+
+def test_import_prints_the_summary_and_exits_0(enrolled, run, tmp_path):
+    path = tmp_path / "values.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    result = run("data", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"status": "applied", "dry_run": False, "counts": {
+        "created": 2, "updated": 0, "unchanged": 0, "ignored": 0}, "conflicts": []}
+
+
+def test_import_dry_run_exits_0_without_writing(enrolled, run, tmp_path):
+    path = tmp_path / "values.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    result = run("data", "import", str(path), "--dry-run", "--strategy", "create")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["status"] == "valid"
+    assert not DataValue.objects.exists()
+
+
+def test_import_with_conflicts_exits_1_and_applies_nothing(enrolled, run, tmp_path,
+                                                           make_user):
+    make_user("ward.reporter", ("W1", "reporter"))
+    path = tmp_path / "values.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    result = run("data", "import", str(path), "--as", "ward.reporter")
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "conflicts"
+    assert summary["conflicts"] == [{"row": 3, "field": "org_unit", "value": "W2",
+                                     "message": "You may not enter data for Ward Two."}]
+    assert not DataValue.objects.exists()
+
+
+def test_import_unknown_user_is_an_error(enrolled, run, tmp_path):
+    path = tmp_path / "values.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    result = run("data", "import", str(path), "--as", "nobody")
+    assert result.exit_code == 1 and "There is no active user 'nobody'." in result.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "fhir"])
+def test_export_and_import_round_trip(enrolled, run, tmp_path, fmt):
+    source = tmp_path / "values.csv"
+    source.write_text(GOOD, encoding="utf-8")
+    run("data", "import", str(source))
+    out = tmp_path / f"out.{fmt}"
+    result = run("data", "export", "--org", "H1", "--subtree", "--measure", "falls.rate",
+                 "--from", "2026-01", "--to", "2026-12", "--format", fmt, "--out", str(out))
+    assert result.exit_code == 0
+    DataValue.objects.all().delete()
+    result = run("data", "import", str(out), "--format", fmt)
+    assert json.loads(result.stdout)["counts"]["created"] == 2
+    if fmt == "csv":
+        assert out.read_text(encoding="utf-8") == GOOD.replace(",,\n", ",,\n")
+
+
+def test_export_unknown_org_is_an_error(enrolled, run, tmp_path):
+    result = run("data", "export", "--org", "ZZ", "--format", "csv", "--out",
+                 str(tmp_path / "x.csv"))
+    assert result.exit_code == 1 and "ZZ" in result.output
+
+
+def test_rollup_writes_the_contract_columns(enrolled, run, tmp_path):
+    source = tmp_path / "values.csv"
+    source.write_text(GOOD, encoding="utf-8")
+    run("data", "import", str(source))
+    out = tmp_path / "rollup.csv"
+    result = run("data", "rollup", "--org", "H1", "--measure", "falls.rate", "--out", str(out))
+    assert result.exit_code == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "period,numerator,denominator,value,reporting_units,expected_units"
+    assert lines[1].startswith("2026-01,4,1800,")
+    assert lines[1].endswith(",2,2")
