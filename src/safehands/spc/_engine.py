@@ -135,23 +135,163 @@ def qic(
     _check_choice("agg", agg, AGGS)
     if direction is not None:
         _check_choice("direction", direction, ("higher", "lower"))
-    by_cols = (by,) if isinstance(by, str) else tuple(by)
-    frame = _as_frame(data)
-    nrows = _row_count(frame, y)
     multiply = _finite_number("multiply", multiply)
     fixed_cl = None if cl is None else _finite_number("cl", cl)
     target = None if target is None else _finite_number("target", target)
     freeze = None if freeze is None else _position("freeze", freeze)
-    exclude_pos = (
-        (_position("exclude", exclude),)
-        if isinstance(exclude, int | np.integer)
-        else tuple(_position("exclude", e) for e in exclude)
+    exclude_at = _positions("exclude", exclude)
+    by_cols = (by,) if isinstance(by, str) else tuple(by)
+    for name in by_cols:
+        if name in DATA_COLUMNS:
+            raise SpcInputError(f"series key column '{name}' has the name of a result column")
+
+    table = _load(data, y=y, n=n, x=x, by=by_cols, part=part, chart=chart)
+    sub = _aggregate(table.sid, table.x_codes, table.y, table.n, agg)
+    xx = _position_in_sorted(sub["sid"]) + 1  # 1-based position within the series
+    if table.part_labels is not None:
+        part_no = _parts_from_labels(table, sub["sid"], xx)
+        has_part = True
+    else:
+        breaks = np.unique([p for p in table.part_positions if p >= 1])
+        part_no = 1 + np.searchsorted(breaks, xx - 1, side="right")
+        has_part = len(table.part_positions) > 0
+    # freeze is ignored when part is given (QICHARTS2_METHODS §2)
+    baseline = xx <= freeze if freeze is not None and not has_part else np.ones(xx.size, bool)
+    include = ~np.isin(xx, np.asarray(exclude_at, dtype=np.int64))
+    seg, nseg = _segments(sub["sid"], part_no)
+
+    frame = _Frame(
+        seg=seg,
+        nseg=nseg,
+        y=sub["y"],
+        y_sum=sub["y_sum"],
+        y_length=sub["y_length"],
+        y_mean=sub["y_mean"],
+        y_sd=sub["y_sd"],
+        n=sub["n"],
+        base=baseline & include,
+        categorical=table.x_kind == "category",
+        screened=screened_mr,
+        fixed_cl=fixed_cl,
+    )
+    try:
+        frame = _CHARTS[chart](frame)
+    except ChartDataError as err:
+        raise SpcInputError(
+            f"{err} (column '{table.y_name}'): y = {sub['y'][err.row]!r} at x = "
+            f"{_x_label(table.x_values, sub['x'][err.row])}"
+        ) from None
+    runs = runs_analysis(frame.y, frame.cl, include, seg, nseg)
+
+    columns: dict[str, Any] = {
+        name: _key_column(values, codes[sub["sid"]])
+        for name, (codes, values) in zip(by_cols, table.key_values, strict=True)
+    }
+    x_out = (_key_column if table.x_kind == "category" else _take)(table.x_values, sub["x"])
+    columns.update(part=part_no.astype(np.int64), xx=xx.astype(np.int64), x=x_out)
+    columns.update(
+        _lines(frame, sub, runs, multiply=multiply, chart=chart, x_kind=table.x_kind, y_neg=y_neg)
+    )
+    columns["target"] = np.full(xx.size, np.nan if target is None else target)
+    columns.update(baseline=baseline, include=include)
+    columns.update({name: _int_or_na(getattr(runs, name), seg) for name in _RUNS_COUNTS})
+    ordered = {name: columns[name] for name in (*by_cols, *DATA_COLUMNS)}
+    return QicResult(
+        data=pd.DataFrame(ordered, copy=False),
+        chart=chart,
+        by=by_cols,
+        x_kind=table.x_kind,
+        multiply=multiply,
+        target=target,
+        direction=direction,
     )
 
+
+_RUNS_COUNTS = (
+    "n_obs",
+    "n_useful",
+    "longest_run",
+    "longest_run_max",
+    "n_crossings",
+    "n_crossings_min",
+)
+
+
+def _segments(sid: np.ndarray, part_no: np.ndarray) -> tuple[np.ndarray, int]:
+    """Segment id per subgroup: one segment per series x part (rows are in that order)."""
+    new = np.ones(sid.size, dtype=bool)
+    new[1:] = (sid[1:] != sid[:-1]) | (part_no[1:] != part_no[:-1])
+    seg = np.cumsum(new) - 1
+    return seg, int(seg[-1]) + 1 if seg.size else 0
+
+
+def _lines(
+    f: _Frame,
+    sub: dict[str, np.ndarray],
+    runs: Any,
+    *,
+    multiply: float,
+    chart: str,
+    x_kind: str,
+    y_neg: bool,
+) -> dict[str, Any]:
+    """Values, lines and signals, as qicharts2 finishes them (QICHARTS2_METHODS §1.8-12)."""
+    y = f.y * multiply
+    out: dict[str, Any] = {
+        "y_sum": sub["y_sum"],
+        "y_count": sub["y_length"].astype(np.int64),
+        "y_mean": sub["y_mean"],
+        "y_sd": sub["y_sd"],
+        "n": f.n,
+        "y": y,
+        "cl": f.cl * multiply,
+    }
+    for name in ("lcl", "ucl", "lcl_95", "ucl_95"):
+        v = getattr(f, name) * multiply
+        out[name] = np.where(np.isfinite(v), v, np.nan)  # non-finite limits become NA
+    with np.errstate(invalid="ignore"):
+        out["sigma_signal"] = (y > out["ucl"]) | (y < out["lcl"])  # strict; NA is no signal
+    out["runs_signal"] = runs.runs_signal[f.seg]
+    if chart == "mr" or x_kind == "category":
+        out["runs_signal"] = np.zeros(y.size, dtype=bool)  # no runs signal for MR, categories
+    if not y_neg:
+        _floor_lower_limits(out, y, sub["sid"])
+    return out
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The input rows as arrays: series id, x code, y, n; rows with a missing x dropped."""
+
+    sid: np.ndarray
+    x_codes: np.ndarray
+    y: np.ndarray
+    n: np.ndarray | None
+    y_name: str
+    x_values: Any  # sorted distinct x values, indexed by x code
+    x_kind: Literal["position", "number", "date", "category"]
+    key_values: list[tuple[np.ndarray, Any]]  # per key column: (code per series, values)
+    part_labels: Any
+    part_positions: tuple[int, ...]
+
+
+def _load(
+    data: Any,
+    *,
+    y: Any,
+    n: Any,
+    x: Any,
+    by: tuple[str, ...],
+    part: Any,
+    chart: str,
+) -> _Table:
+    """Columns to arrays, checked: unknown columns, non-numeric values, impossible counts."""
+    frame = _as_frame(data)
+    nrows = _row_count(frame, y)
     y_name, y_arr = _numeric_column(frame, y, "y", nrows)
     n_arr = None if n is None else _numeric_column(frame, n, "n", nrows)[1]
     n_name = None if n is None else (n if isinstance(n, str) else "n")
-    keys = [_column(frame, c, nrows) for c in by_cols]
+    keys = [_column(frame, c, nrows) for c in by]
     part_labels = None
     part_positions: tuple[int, ...] = ()
     if isinstance(part, str):
@@ -159,10 +299,9 @@ def qic(
     elif part is not None:
         values = (part,) if isinstance(part, int | np.integer) else tuple(part)
         for p in values:
-            if not isinstance(p, int | np.integer):
+            if isinstance(p, bool) or not isinstance(p, int | np.integer):
                 raise SpcInputError(f"part must be whole subgroup positions, got {p!r}")
         part_positions = tuple(int(p) for p in values)
-
     _check_values(chart, y_name, y_arr, n_name, n_arr)
 
     x_raw = None if x is None else _column(frame, x, nrows)
@@ -176,111 +315,23 @@ def qic(
     if not keep.all():
         sid, x_codes, y_arr = sid[keep], x_codes[keep], y_arr[keep]
         n_arr = None if n_arr is None else n_arr[keep]
-        part_labels = None if part_labels is None else part_labels[keep]
-
+        part_labels = None if part_labels is None else np.asarray(part_labels, dtype=object)[keep]
     if n_arr is not None:  # a missing numerator or denominator makes the pair missing
         pair_missing = np.isnan(y_arr) | np.isnan(n_arr)
         if pair_missing.any():
             y_arr = np.where(pair_missing, np.nan, y_arr)
             n_arr = np.where(pair_missing, np.nan, n_arr)
-
-    sub = _aggregate(sid, x_codes, y_arr, n_arr, agg)
-    nsub = sub["sid"].size
-    xx = _position_in_sorted(sub["sid"]) + 1  # 1-based position within the series
-
-    if part_labels is not None:
-        part_no = _parts_from_labels(sid, x_codes, part_labels, sub["sid"], xx)
-    else:
-        breaks = np.unique([p for p in part_positions if p >= 1])
-        part_no = 1 + np.searchsorted(breaks, xx - 1, side="right")
-    has_part = part_labels is not None or len(part_positions) > 0
-    baseline = (
-        np.ones(nsub, dtype=bool) if freeze is None or has_part else xx <= freeze
-    )  # freeze is ignored when part is given (QICHARTS2_METHODS §2)
-    include = ~np.isin(xx, np.asarray(exclude_pos, dtype=np.int64))
-
-    new_seg = np.ones(nsub, dtype=bool)
-    new_seg[1:] = (sub["sid"][1:] != sub["sid"][:-1]) | (part_no[1:] != part_no[:-1])
-    seg = np.cumsum(new_seg) - 1
-    nseg = int(seg[-1]) + 1 if nsub else 0
-
-    f = _Frame(
-        seg=seg,
-        nseg=nseg,
-        y=sub["y"],
-        y_sum=sub["y_sum"],
-        y_length=sub["y_length"],
-        y_mean=sub["y_mean"],
-        y_sd=sub["y_sd"],
-        n=sub["n"],
-        base=baseline & include,
-        categorical=x_kind == "category",
-        screened=screened_mr,
-        fixed_cl=fixed_cl,
-    )
-    try:
-        f = _CHARTS[chart](f)
-    except ChartDataError as err:
-        row = err.row
-        raise SpcInputError(
-            f"{err} (column '{y_name}'): y = {sub['y'][row]!r} at x = "
-            f"{_x_label(x_values, sub['x'][row])}"
-        ) from None
-
-    runs = runs_analysis(f.y, f.cl, include, seg, nseg)
-
-    y_out, cl_out = f.y * multiply, f.cl * multiply
-    limits = {}
-    for name in ("lcl", "ucl", "lcl_95", "ucl_95"):
-        v = getattr(f, name) * multiply
-        limits[name] = np.where(np.isfinite(v), v, np.nan)  # non-finite limits become NA
-    with np.errstate(invalid="ignore"):
-        sigma_signal = (y_out > limits["ucl"]) | (y_out < limits["lcl"])
-    runs_signal = runs.runs_signal[seg]
-    if chart == "mr" or x_kind == "category":
-        runs_signal = np.zeros(nsub, dtype=bool)  # no runs signal for MR or categorical x
-    if not y_neg:
-        _floor_lower_limits(limits, y_out, sub["sid"])
-
-    columns: dict[str, Any] = {}
-    for name, (codes, values) in zip(by_cols, key_values, strict=True):
-        columns[name] = _key_column(values, codes[sub["sid"]])
-    columns.update(
-        part=part_no.astype(np.int64),
-        xx=xx.astype(np.int64),
-        x=_key_column(x_values, sub["x"]) if x_kind == "category" else _take(x_values, sub["x"]),
-        y_sum=sub["y_sum"],
-        y_count=sub["y_length"].astype(np.int64),
-        y_mean=sub["y_mean"],
-        y_sd=sub["y_sd"],
-        n=f.n,
-        y=y_out,
-        cl=cl_out,
-        lcl=limits["lcl"],
-        ucl=limits["ucl"],
-        lcl_95=limits["lcl_95"],
-        ucl_95=limits["ucl_95"],
-        target=np.full(nsub, np.nan if target is None else target),
-        baseline=baseline,
-        include=include,
-        n_obs=_int_or_na(runs.n_obs, seg),
-        n_useful=_int_or_na(runs.n_useful, seg),
-        longest_run=_int_or_na(runs.longest_run, seg),
-        longest_run_max=_int_or_na(runs.longest_run_max, seg),
-        n_crossings=_int_or_na(runs.n_crossings, seg),
-        n_crossings_min=_int_or_na(runs.n_crossings_min, seg),
-        runs_signal=runs_signal,
-        sigma_signal=sigma_signal,
-    )
-    data = pd.DataFrame(columns, copy=False)
-    return QicResult(
-        data=data,
-        chart=chart,
-        by=by_cols,
+    return _Table(
+        sid=sid,
+        x_codes=x_codes,
+        y=y_arr,
+        n=n_arr,
+        y_name=y_name,
+        x_values=x_values,
         x_kind=x_kind,
-        multiply=multiply,
-        target=target,
-        direction=direction,
+        key_values=key_values,
+        part_labels=part_labels,
+        part_positions=part_positions,
     )
 
 
@@ -300,6 +351,12 @@ def _finite_number(name: str, value: object) -> float:
     if not np.isfinite(number):
         raise SpcInputError(f"{name} must be a finite number, got {value!r}")
     return number
+
+
+def _positions(name: str, values: object) -> tuple[int, ...]:
+    if isinstance(values, int | np.integer):
+        return (_position(name, values),)
+    return tuple(_position(name, v) for v in values)  # type: ignore[attr-defined]
 
 
 def _position(name: str, value: object) -> int:
@@ -643,16 +700,15 @@ def _aggregate(
     }
 
 
-def _parts_from_labels(
-    sid: np.ndarray, xc: np.ndarray, labels: Any, sub_sid: np.ndarray, xx: np.ndarray
-) -> np.ndarray:
+def _parts_from_labels(table: _Table, sub_sid: np.ndarray, xx: np.ndarray) -> np.ndarray:
     """Phase numbers from a label column, per series, the qicharts2 way (QICHARTS2_METHODS §2).
 
     One label per distinct x (its first row in input order); a phase starts at the first
     occurrence of each new label. A label that comes back does not start a new phase. The
     positions are counted in input order and applied to the sorted subgroups, as qicharts2 does.
     """
-    label_codes, _ = pd.factorize(pd.Series(labels, copy=False), use_na_sentinel=False)
+    sid, xc = table.sid, table.x_codes
+    label_codes, _ = pd.factorize(pd.Series(table.part_labels, copy=False), use_na_sentinel=False)
     nx = int(xc.max(initial=0)) + 1
     _, first_row = np.unique(sid * nx + xc, return_index=True)
     first_row = np.sort(first_row)  # distinct (series, x) in input order
@@ -673,7 +729,7 @@ def _parts_from_labels(
     )
 
 
-def _floor_lower_limits(limits: dict[str, np.ndarray], y: np.ndarray, sub_sid: np.ndarray) -> None:
+def _floor_lower_limits(limits: dict[str, Any], y: np.ndarray, sub_sid: np.ndarray) -> None:
     """y_neg = False: negative lower limits become 0 in series whose y are all >= 0."""
     nseries = int(sub_sid.max(initial=-1)) + 1
     with np.errstate(invalid="ignore"):
