@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "users": "safehands.cli.users:users",
     "spc": "safehands.cli.spc:spc",
     "data": "safehands.cli.data:data",
+    "gtt": "safehands.cli.gtt:gtt",
     "survey": "safehands.cli.survey:survey",
     "assessment": "safehands.cli.assessment:assessment",
 }
