@@ -241,3 +241,36 @@ def difference_interval(p1: float, n1: int, p2: float, n2: int,
     lower = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     upper = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     return d, lower, upper
+
+
+# --- distributions -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Distribution:
+    """Answers on a scale's items, reversed where needed: negative (1-2), neutral, positive."""
+
+    negative: int
+    neutral: int
+    positive: int
+
+    @property
+    def total(self) -> int:
+        return self.negative + self.neutral + self.positive
+
+    def shares(self) -> tuple[float, float, float]:
+        total = self.total or 1
+        return (100 * self.negative / total, 100 * self.neutral / total,
+                100 * self.positive / total)
+
+
+def answer_distribution(respondents: Sequence[Answers], spec: InstrumentSpec,
+                        scale: str) -> Distribution:
+    counts = [0, 0, 0]
+    for item in spec.scale_items(scale):
+        for answers in respondents:
+            value = _valid(item, answers.get(item.code))
+            if value is None:
+                continue
+            scored = _scored(item, value)
+            counts[0 if scored <= 2 else 1 if scored == 3 else 2] += 1
+    return Distribution(*counts)

@@ -58,6 +58,8 @@ PERMISSIONS: dict[str, Rule] = {
     "survey.results": Rule(role=Role.VIEWER, description="Read protected survey results."),
     "survey.manage": Rule(role=Role.COORDINATOR, description="Open, remind and close survey "
                           "rounds."),
+    "survey.plan": Rule(role=Role.REPORTER, description="Record the unit's action plan after a "
+                        "survey round."),
     # Self-assessment and action plans
     "assessment.view": Rule(role=Role.VIEWER, description="Read assessments and action plans."),
     "assessment.rate": Rule(role=Role.REPORTER, description="Rate an assessment as a team "
