@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from safehands.catalogue.models import (
+    BOOKKEEPING,
     ActionPlan,
     ActionPlanArea,
     Aim,
@@ -25,7 +26,7 @@ from safehands.catalogue.models import (
 from safehands.catalogue.services import catalogue_item_save
 from safehands.orgs.access import can
 
-BOOKKEEPING_FIELDS = ("origin", "locally_edited", "created_at", "updated_at")
+BOOKKEEPING_FIELDS = tuple(f for f in BOOKKEEPING if f != "id")
 
 
 class CatalogueItemAdmin(admin.ModelAdmin):

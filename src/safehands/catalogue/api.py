@@ -124,10 +124,6 @@ class MeasureOut(ItemOut):
     def resolve_compliance_elements(measure: Measure) -> list[str]:
         return [element.code for element in measure.compliance_elements.all()]
 
-    @staticmethod
-    def resolve_is_bundle_compliance(measure: Measure) -> bool:
-        return bool(measure.compliance_elements.all())
-
 
 class TargetAreaDetailOut(TargetAreaSummaryOut):
     programme: str

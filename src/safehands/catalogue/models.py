@@ -257,7 +257,7 @@ class Measure(CatalogueItem):
 
     @property
     def is_bundle_compliance(self) -> bool:
-        return self.compliance_elements.exists()
+        return bool(self.compliance_elements.all())  # uses the prefetched list when there is one
 
     @property
     def display_numerator(self) -> str:

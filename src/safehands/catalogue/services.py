@@ -288,9 +288,6 @@ def catalogue_load(
     return summary
 
 
-NOTHING_CHANGED = "Nothing changed."
-
-
 def catalogue_item_save(*, actor: Any, item: CatalogueItem, source: str = "web") -> CatalogueItem:
     """Save a programme administrator's edit (or a new local item), marked and audited.
 
