@@ -53,6 +53,7 @@ class _Frame:
     categorical: bool  # x is text or a factor: Laney sigma_z is sd(z) (funnel plots)
     screened: bool  # screened moving ranges (option qic.screenedmr)
     fixed_cl: float | None  # user-supplied centre line
+    _rows_per_segment: np.ndarray = field(init=False, repr=False)
     cl: np.ndarray = field(init=False)
     lcl: np.ndarray = field(init=False)
     ucl: np.ndarray = field(init=False)
@@ -60,11 +61,13 @@ class _Frame:
     ucl_95: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        nan = np.full(self.y.shape, np.nan)
-        self.cl, self.lcl, self.ucl, self.lcl_95, self.ucl_95 = (nan.copy() for _ in range(5))
+        nan = np.full(self.y.shape, np.nan)  # shared: charts assign new arrays, never in place
+        self.cl, self.lcl, self.ucl, self.lcl_95, self.ucl_95 = nan, nan, nan, nan, nan
+        self._rows_per_segment = np.bincount(self.seg, minlength=self.nseg)
 
     def per_row(self, per_segment: np.ndarray) -> np.ndarray:
-        return per_segment[self.seg]
+        """Spread one value per segment over its rows (segments are contiguous)."""
+        return np.repeat(per_segment, self._rows_per_segment)
 
     def centre(self, computed: Callable[[], np.ndarray]) -> np.ndarray:
         """The user's centre line if given, else the computed one (per segment)."""

@@ -194,7 +194,8 @@ def qic(
     )
     columns["target"] = np.full(xx.size, np.nan if target is None else target)
     columns.update(baseline=baseline, include=include)
-    columns.update({name: _int_or_na(getattr(runs, name), seg) for name in _RUNS_COUNTS})
+    rows = np.bincount(seg, minlength=nseg)
+    columns.update({name: _int_or_na(getattr(runs, name), rows) for name in _RUNS_COUNTS})
     ordered = {name: columns[name] for name in (*by_cols, *DATA_COLUMNS)}
     return QicResult(
         data=pd.DataFrame(ordered, copy=False),
@@ -248,7 +249,8 @@ def _lines(
     }
     for name in ("lcl", "ucl", "lcl_95", "ucl_95"):
         v = getattr(f, name) * multiply
-        out[name] = np.where(np.isfinite(v), v, np.nan)  # non-finite limits become NA
+        v[~np.isfinite(v)] = np.nan  # non-finite limits become NA
+        out[name] = v
     with np.errstate(invalid="ignore"):
         out["sigma_signal"] = (y > out["ucl"]) | (y < out["lcl"])  # strict; NA is no signal
     out["runs_signal"] = runs.runs_signal[f.seg]
@@ -495,8 +497,14 @@ def _encode_x(
     if pd.api.types.is_datetime64_any_dtype(dtype):
         if getattr(dtype, "tz", None) is not None:
             col = col.dt.tz_convert("UTC").dt.tz_localize(None)
-        codes, uniques = pd.factorize(col, sort=True)
-        return codes.astype(np.int64), pd.DatetimeIndex(uniques), "date"
+        stamps = col.to_numpy()
+        codes, uniques = pd.factorize(stamps.view(np.int64))  # NaT is the smallest int64
+        codes, order = _sorted_codes(codes, uniques)
+        dates = uniques.view(stamps.dtype)[order]
+        if dates.size and np.isnat(dates[0]):  # missing dates: code -1, dropped later
+            codes = codes - 1
+            dates = dates[1:]
+        return codes, pd.DatetimeIndex(dates), "date"
     if pd.api.types.is_bool_dtype(dtype):
         codes, uniques = pd.factorize(col, sort=True)
         return codes.astype(np.int64), np.asarray(uniques, dtype=object), "category"
@@ -648,15 +656,14 @@ def _aggregate(
     """One row per (series, x), sorted; the qicharts2 subgroup summary (QICHARTS2_METHODS §1.4)."""
     nx = int(xc.max(initial=0)) + 1
     key = sid * nx + xc
-    if key.size and np.all(key[1:] > key[:-1]):
-        order = None  # already sorted with one row per subgroup: the common case, no sorting
-    else:
+    if not (key.size and np.all(key[1:] > key[:-1])):  # unless sorted, one row per subgroup
         order = np.argsort(key, kind="stable")
-        key, y = key[order], y[order]
+        key, y, sid, xc = key[order], y[order], sid[order], xc[order]
         n = None if n is None else n[order]
-    start = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if key.size else key
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = key[1:] != key[:-1]
     valid = ~np.isnan(y)
-    if start.size == key.size:  # one raw row per subgroup
+    if new.all():  # one raw row per subgroup
         y_sum = y.copy()
         y_length = valid.astype(float)
         y_mean = y.copy()
@@ -665,7 +672,9 @@ def _aggregate(
         n_sum = None if n is None else np.where(np.isnan(n), 0.0, n)
         median = y
     else:
-        group = np.cumsum(np.concatenate(([True], key[1:] != key[:-1]))) - 1
+        start = np.flatnonzero(new)
+        sid, xc = sid[start], xc[start]
+        group = np.cumsum(new) - 1
         ng = start.size
         rows = np.diff(np.append(start, key.size))
         every = np.ones(key.size, dtype=bool)
@@ -687,16 +696,15 @@ def _aggregate(
             y_plot = nansum_y  # an empty subgroup sums to 0, as in R
         else:
             y_plot = y_sd
-    skey = key[start] if key.size else key
     return {
-        "sid": skey // nx,
-        "x": skey % nx,
+        "sid": sid,
+        "x": xc,
         "y": np.asarray(y_plot, dtype=float),
         "y_sum": y_sum,
         "y_length": y_length,
         "y_mean": y_mean,
         "y_sd": y_sd,
-        "n": np.full(start.size, np.nan) if n_sum is None else n_sum,
+        "n": np.full(sid.size, np.nan) if n_sum is None else n_sum,
     }
 
 
@@ -741,8 +749,8 @@ def _floor_lower_limits(limits: dict[str, Any], y: np.ndarray, sub_sid: np.ndarr
             limits[name] = np.where(floor & (v < 0), 0.0, v)
 
 
-def _int_or_na(per_segment: np.ndarray, seg: np.ndarray) -> pd.arrays.IntegerArray:
-    """A per-segment count spread over the rows, as a nullable integer column."""
+def _int_or_na(per_segment: np.ndarray, rows: np.ndarray) -> pd.arrays.IntegerArray:
+    """A per-segment count spread over its `rows` (per segment), as a nullable integer column."""
     missing = np.isnan(per_segment)
     values = np.where(missing, 0, per_segment).astype(np.int64)
-    return pd.arrays.IntegerArray(values[seg], missing[seg])
+    return pd.arrays.IntegerArray(np.repeat(values, rows), np.repeat(missing, rows))
