@@ -53,3 +53,14 @@ def test_action_plans_fetch_areas_and_recommendations_in_few_queries(loaded,
         plans = list(action_plan_list())
         recommendations = [r for p in plans for a in p.areas.all() for r in a.recommendations.all()]
     assert len(recommendations) == 17
+
+
+def test_a_units_own_measures_stay_out_of_the_catalogue(loaded):
+    falls = target_area_get(code="falls")
+    Measure.objects.create(
+        code="local.w1.hip_fractures", name="Hip fractures", name_nb="Hoftebrudd",
+        source="Local measure of W1", confidence="V", origin="local", target_area=falls,
+        kind="outcome", value_type="count", numerator="Hip fractures.",
+        direction="lower_is_better", chart="c", sampling="All.", is_default=False)
+    assert "local.w1.hip_fractures" not in {m.code for m in measure_list(target_area=falls)}
+    assert next(a for a in target_area_list() if a.code == "falls").measure_count == 5

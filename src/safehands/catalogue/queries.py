@@ -20,6 +20,10 @@ from safehands.catalogue.models import (
 )
 from safehands.core.errors import NotFound
 
+# Codes a unit gives the measures it adds for itself (measurement app). They belong to that
+# unit, not to the programme, so the catalogue's own listings leave them out.
+UNIT_LOCAL_PREFIX = "local."
+
 PROGRAMME_UNKNOWN = "There is no programme '{code}'."
 TARGET_AREA_UNKNOWN = "There is no target area '{code}'."
 ACTION_PLAN_UNKNOWN = "There is no action plan '{code}'."
@@ -47,7 +51,8 @@ def aim_list(*, programme: Programme) -> QuerySet[Aim]:
 
 def target_area_list(*, programme: Programme | None = None) -> QuerySet[TargetArea]:
     areas = TargetArea.objects.filter(is_retired=False).select_related("programme").annotate(
-        measure_count=Count("measures", filter=Q(measures__is_retired=False), distinct=True),
+        measure_count=Count("measures", filter=Q(measures__is_retired=False) & ~Q(
+            measures__code__startswith=UNIT_LOCAL_PREFIX), distinct=True),
         bundle_element_count=Count("bundle_elements",
                                    filter=Q(bundle_elements__is_retired=False), distinct=True),
     )
@@ -68,9 +73,10 @@ def bundle_element_list(*, target_area: TargetArea) -> QuerySet[BundleElement]:
 
 
 def measure_list(*, target_area: TargetArea | None = None) -> QuerySet[Measure]:
-    """Measures with their target area and bundle-compliance elements fetched."""
+    """The programme's measures (not a unit's own), with target area and compliance elements."""
     measures = (
         Measure.objects.filter(is_retired=False)
+        .exclude(code__startswith=UNIT_LOCAL_PREFIX)
         .select_related("target_area")
         .prefetch_related(Prefetch("compliance_elements",
                                    queryset=BundleElement.objects.order_by("position", "code")))
