@@ -39,6 +39,21 @@ ROUTES: dict[str, str] = {
     "api/v1/catalogue/measures": "signed_in",
     "api/v1/catalogue/action-plans": "signed_in",
     "api/v1/catalogue/action-plans/<code>": "signed_in",
+    # Harm (GTT): unit pages and rates are org routes (gtt.view); team routes are proven for
+    # every role, unit and team role in tests/harm/test_permissions.py.
+    "harm/<str:code>/": "org",
+    "harm/<str:code>/national/": "org",
+    "api/v1/harm/units/<code>/rates": "org",
+    "api/v1/harm/units/<code>/children": "org",
+    "api/v1/harm/units/<code>/national": "org",
+    "harm/teams/<str:team>/": "gtt_team",
+    "harm/teams/<str:team>/discharges/": "gtt_team",
+    "harm/teams/<str:team>/sample/": "gtt_team",
+    "harm/teams/<str:team>/periods/<int:period_id>/": "gtt_team",
+    "harm/teams/<str:team>/periods/<int:period_id>/lock/": "gtt_team",
+    "harm/teams/<str:team>/records/<str:stay_id>/": "gtt_team",
+    "api/v1/harm/teams/<team>/rates": "gtt_team",
+    "api/v1/harm/teams/<team>/records": "gtt_team",
 }
 
 # Catalogue items are not org-scoped; these fill the code in signed-in routes.

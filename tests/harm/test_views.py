@@ -1,0 +1,134 @@
+"""GTT pages and API through the full stack: sampling, both review stages, charts, roll-ups,
+suppression, the national estimate."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from safehands.harm import services
+from safehands.harm.models import AdverseEvent, PrimaryReview, ReviewRecord, Stay
+
+from .test_import import EVENTS, RECORDS
+
+
+def test_team_page_upload_sample_and_both_review_stages(client, team, crew, discharges):
+    client.force_login(crew["coord"])
+    response = client.post(f"/harm/teams/{team.code}/discharges/", {
+        "file": SimpleUploadedFile("list.csv", discharges.encode())}, follow=True)
+    assert b"Discharge list stored: 15 new" in response.content
+    response = client.post(f"/harm/teams/{team.code}/sample/",
+                           {"start": "2025-03-01", "seed": "42"}, follow=True)
+    assert b"Drew 10 of 11 eligible stays (seed 42)" in response.content
+    record = ReviewRecord.objects.filter(team=team).order_by("stay_id").first()
+    url = f"/harm/teams/{team.code}/records/{record.stay_id}/"
+
+    client.force_login(crew["nurse.a"])
+    page = client.get(url)
+    assert b'id="screening"' in page.content and b'id="comparison"' not in page.content
+    client.post(url, {"stage": "screen", "triggers": ["C7", "M3"], "minutes": "12",
+                      "candidate_count": "1"})
+    client.force_login(crew["nurse.b"])
+    response = client.post(url, {"stage": "screen", "triggers": ["C7"], "minutes": "25",
+                                 "candidate_count": "1"}, follow=True)
+    assert b"more than the 20-minute limit" in response.content
+    assert PrimaryReview.objects.filter(record=record).count() == 2
+
+    client.force_login(crew["doctor"])
+    page = client.get(url)
+    assert b'id="confirm"' in page.content
+    assert b"<strong>M3</strong> (nurse.a)" in page.content
+    response = client.post(url, {"stage": "confirm", "severity_0": "F", "harm_type_0": "fall",
+                                 "description_0": "Fracture after fall", "triggers_0": "C7",
+                                 "severity_1": ""}, follow=True)
+    assert b"1 adverse event(s)" in response.content
+    event = AdverseEvent.objects.get(record=record)
+    assert (event.severity, event.harm_type, event.triggers) == ("F", "fall", ["C7"])
+
+    client.force_login(crew["coord"])
+    page = client.get(f"/harm/teams/{team.code}/")
+    assert b"team-u-chart" in page.content and b"team-p-chart" in page.content
+
+
+def test_bad_discharge_list_lists_rows_and_stores_nothing(client, team, crew):
+    client.force_login(crew["coord"])
+    text = "stay_id,admission_time,discharge_time,age,service\nA,2025-03-05,2025-03-01,50,x\n"
+    response = client.post(f"/harm/teams/{team.code}/discharges/", {
+        "file": SimpleUploadedFile("list.csv", text.encode())}, follow=True)
+    assert b"Row 2, discharge_time" in response.content
+    assert b"Nothing was stored: 1 problem(s)." in response.content
+    assert not Stay.objects.exists()
+
+
+def test_physician_rejects_bad_severity_in_page(client, team, crew, discharges):
+    services.discharge_list_upload(team=team, text=discharges, actor=None)
+    services.sample_draw(team=team, start=date(2025, 3, 1), actor=None, seed=3)
+    record = ReviewRecord.objects.first()
+    client.force_login(crew["doctor"])
+    response = client.post(f"/harm/teams/{team.code}/records/{record.stay_id}/",
+                           {"stage": "confirm", "severity_0": "D", "harm_type_0": "other"},
+                           follow=True)
+    assert b"is not a GTT severity" in response.content
+    assert not AdverseEvent.objects.exists()
+
+
+@pytest.fixture
+def two_teams(tree, team):
+    other = services.gtt_team_create(code="GTT-H2", population=tree["H2"], actor=None)
+    services.reviews_import(team=team, records_text=RECORDS, events_text=EVENTS, actor=None)
+    services.reviews_import(team=other, records_text=RECORDS, events_text=None, actor=None)
+    return team, other
+
+
+def test_unit_page_rolls_up_and_hides_small_cells_from_viewers(client, two_teams, make_user):
+    viewer = make_user("viewer", ("NO", "viewer"))
+    client.force_login(viewer)
+    page = client.get("/harm/NO/")
+    assert page.status_code == 200
+    assert b"unit-u-chart" in page.content
+    assert page.content.count(b"hidden: too few stays to show") == 2  # R1 small, R2 secondary
+    admin = make_user("admin", ("NO", "admin"))
+    client.force_login(admin)
+    assert b"hidden: too few stays" not in client.get("/harm/NO/").content
+
+
+def test_unit_without_teams_answers(client, tree, make_user):
+    client.force_login(make_user("v", ("NO", "viewer")))
+    assert b"No GTT team reviews stays here." in client.get("/harm/M1/").content
+
+
+def test_team_page_for_viewers_shows_rates_not_records(client, two_teams, make_user):
+    team, _ = two_teams
+    client.force_login(make_user("v", ("NO", "viewer")))
+    page = client.get(f"/harm/teams/{team.code}/")
+    assert b"Records are visible only to the team" in page.content
+    assert b'id="periods"' not in page.content
+    assert b'id="team-tertials"' in page.content
+
+
+def test_national_estimate_page_and_api(client, team, crew, discharges, make_user):
+    services.discharge_list_upload(team=team, text=discharges, actor=None)
+    draw = services.sample_draw(team=team, start=date(2025, 3, 1), actor=None, seed=5)
+    for i, record in enumerate(draw.period.records.all()):
+        events = [services.EventInput("E", "uti")] if i < 2 else []
+        services.record_confirm(record=record, actor=crew["doctor"], events=events)
+    client.force_login(make_user("v", ("NO", "viewer")))
+    page = client.get("/harm/NO/national/")
+    assert b"<td>2025</td><td>20.0</td>" in page.content
+    (year,) = client.get("/api/v1/harm/units/NO/national").json()
+    assert (year["year"], year["records"], year["population"], year["teams"]) == (
+        "2025", 10, 11, 1)
+    assert year["pct_records_with_ae"] == pytest.approx(20.0)
+
+
+def test_rates_api(client, two_teams, make_user):
+    client.force_login(make_user("v", ("NO", "viewer")))
+    rows = client.get("/api/v1/harm/teams/GTT-H1/rates?by=year").json()
+    assert [(r["period"], r["records"], r["adverse_events"]) for r in rows] == [("2025", 3, 3)]
+    rows = client.get("/api/v1/harm/units/NO/rates?by=tertial").json()
+    assert [(r["period"], r["records"]) for r in rows] == [("2025-T1", 4), ("2025-T2", 2)]
+    children = client.get("/api/v1/harm/units/NO/children").json()
+    assert {c["unit"]: c["suppressed"] for c in children} == {"R1": True, "R2": True}
+    assert client.get("/api/v1/harm/units/NO/rates?by=week").status_code == 422
