@@ -43,12 +43,16 @@ def _timed(label: str, work: Callable[[], object], *, repeat: int = 3) -> float:
 
 
 def _panel(rng: np.random.Generator) -> pd.DataFrame:
-    """100,000 units x 36 months of counts out of varying denominators."""
+    """100,000 units x 36 months of counts out of varying denominators.
+
+    Units are integer ids, as a dashboard passes them from the database; the command reads
+    the same ids from the CSV as text.
+    """
     n = rng.integers(50, 400, SERIES * POINTS)
     rate = np.repeat(rng.uniform(0.02, 0.2, SERIES), POINTS)
     return pd.DataFrame(
         {
-            "unit": np.repeat(np.char.add("U", np.arange(SERIES).astype(str)), POINTS),
+            "unit": np.repeat(np.arange(1, SERIES + 1), POINTS),
             "month": np.tile(pd.date_range("2022-01-01", periods=POINTS, freq="MS"), SERIES),
             "events": rng.binomial(n, rate),
             "cases": n,
