@@ -12,6 +12,24 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # kind: "org" (org-scoped; {code} is filled with each unit), "signed_in" (any signed-in
 # user), "public" (no sign-in), "admin" (Django's own staff checks, tested elsewhere).
 ROUTES: dict[str, str] = {
+    # culture: "org" for the unit's survey page; "culture" routes are proven role by role
+    # and unit by unit in tests/culture/test_permissions.py; answering needs no sign-in.
+    "culture/units/<str:code>/": "org",
+    "culture/units/<str:code>/rounds/new/": "culture",
+    "culture/rounds/<int:round_id>/": "culture",
+    "culture/rounds/<int:round_id>/invitations/": "culture",
+    "culture/rounds/<int:round_id>/remind/": "culture",
+    "culture/rounds/<int:round_id>/close/": "culture",
+    "culture/rounds/<int:round_id>/units/<str:code>/": "culture",
+    "culture/rounds/<int:round_id>/units/<str:code>/plan/": "culture",
+    "culture/rounds/<int:round_id>/units/<str:code>/results.csv": "culture",
+    "culture/rounds/<int:round_id>/units/<str:code>/responses.fhir.json": "culture",
+    "culture/answer/<str:token>/": "public",  # the single-use link is the key
+    "culture/r/<str:link_token>/": "public",  # the round link plus a unit code is the key
+    "culture/r/<str:link_token>/<str:join_code>/": "public",
+    "culture/thanks/": "public",
+    "api/v1/culture/rounds": "culture",
+    "api/v1/culture/rounds/<round_id>/results/<code>": "culture",
     "": "signed_in",
     "login/": "public",
     "logout/": "public",
@@ -54,6 +72,40 @@ ROUTES: dict[str, str] = {
     "harm/teams/<str:team>/records/<str:stay_id>/": "gtt_team",
     "api/v1/harm/teams/<team>/rates": "gtt_team",
     "api/v1/harm/teams/<team>/records": "gtt_team",
+    # Self-assessment: "assessment" routes are proven in tests/assessment/test_permissions.py.
+    "assessment/instruments/": "signed_in",
+    "assessment/instruments/<str:code>/": "assessment",
+    "assessment/instruments/<str:code>/questionnaire.json": "assessment",
+    "assessment/units/<str:code>/": "org",
+    "assessment/units/<str:code>/start/": "assessment",
+    "assessment/units/<str:code>/actions/": "org",
+    "assessment/units/<str:code>/actions/new/": "assessment",
+    "assessment/<int:pk>/": "assessment",
+    "assessment/<int:pk>/rate/": "assessment",
+    "assessment/<int:pk>/team/": "assessment",
+    "assessment/<int:pk>/consensus/": "assessment",
+    "assessment/<int:pk>/report/": "assessment",
+    "assessment/<int:pk>/report.csv": "assessment",
+    "assessment/<int:pk>/questionnaire-response.json": "assessment",
+    "assessment/actions/<int:pk>/status/": "assessment",
+    # Measurement: "measurement" routes are proven in tests/measurement/test_permissions.py.
+    "measurement/<str:code>/": "org",
+    "measurement/<str:code>/dashboard/": "org",
+    "measurement/<str:code>/entry/": "measurement",
+    "measurement/<str:code>/enrol/": "measurement",
+    "measurement/<str:code>/locks/": "measurement",
+    "measurement/<str:code>/annotations/": "measurement",
+    "measurement/<str:code>/enrolments/<str:area>/": "measurement",
+    "measurement/<str:code>/target-areas/<str:area>/": "measurement",
+    "measurement/<str:code>/measures/<str:measure>/": "measurement",
+    "measurement/<str:code>/measures/<str:measure>/chart.<str:fmt>": "measurement",
+    "measurement/<str:code>/rollups/<str:measure>/": "measurement",
+    "measurement/<str:code>/rollups/<str:measure>/rollup.<str:fmt>": "measurement",
+    "measurement/<str:code>/audits/<str:measure>/<str:period>/": "measurement",
+    "api/v1/measurement/enrolments": "measurement",
+    "api/v1/measurement/units/<code>/values": "org",
+    "api/v1/measurement/imports": "measurement",
+    "api/v1/measurement/units/<code>/rollups/<measure>": "measurement",
 }
 
 # Catalogue items are not org-scoped; these fill the code in signed-in routes.

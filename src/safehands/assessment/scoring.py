@@ -194,7 +194,7 @@ def score(ratings: Iterable[Rating], *,
     return rows
 
 
-def _number(value: float | int | None) -> str:
+def number_text(value: float | int | None) -> str:
     if value is None:
         return ""
     if isinstance(value, int) or float(value).is_integer():
@@ -208,6 +208,6 @@ def scores_csv(rows: Iterable[ScoreRow]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SCORE_COLUMNS)
     for row in rows:
-        writer.writerow([row.area, row.element, row.raters, _number(row.mean_rating),
-                         _number(row.min_rating), _number(row.max_rating), row.unsure])
+        writer.writerow([row.area, row.element, row.raters, number_text(row.mean_rating),
+                         number_text(row.min_rating), number_text(row.max_rating), row.unsure])
     return out.getvalue()
