@@ -18,7 +18,10 @@ from safehands.orgs.services import membership_grant, org_units_import
 
 # Each capability loads its own demo data after the organisations and users exist:
 # "module:function", called with no arguments, idempotent, returning counts to print.
-DEMO_STEPS: list[str] = []
+DEMO_STEPS: list[str] = [
+    "safehands.harm.demo:demo_load",
+    "safehands.assessment.demo:demo_load",
+]
 
 DEMO_PASSWORD = "safehands-demo"
 DEMO_IMPORT_FAILED = "The demo organisations did not import: {problems}"
