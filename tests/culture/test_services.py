@@ -56,8 +56,8 @@ def test_round_open_rejects_dates_out_of_order(tree, instruments, coordinator):
 
 
 def test_round_takes_the_programme_minimum(tree, instruments, coordinator, make_user):
-    from safehands.catalogue.services import catalogue_load
     from safehands.catalogue.models import Programme
+    from safehands.catalogue.services import catalogue_load
 
     catalogue_load(actor=None, source="system")
     programme = Programme.objects.first()
