@@ -168,3 +168,158 @@ def rollup(*, unit: OrgUnit, measure: Measure, period_from: str | None = None,
 
 def unit_subtree(*, unit: OrgUnit) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(path__startswith=unit.path)
+
+
+# --- Charts and dashboards -----------------------------------------------------------------
+
+def unit_points(*, unit: OrgUnit, measure: Measure, last: int | None = None) -> list:
+    """The unit's values of one measure in period order (the last `last` when given)."""
+    from safehands.measurement.charts import Point
+
+    rows = list(DataValue.objects.filter(unit=unit, measure=measure).order_by(
+        "-period_start").values_list("period", "period_start", "numerator", "denominator",
+                                     "value", "comment")[:last])
+    return [Point(*row) for row in reversed(rows)]
+
+
+def unit_readings(*, unit: OrgUnit, measures: list[Measure]) -> dict[int, dict]:
+    """measure id -> MDC reading of the unit's own series, all measures in batch qic calls."""
+    import pandas as pd
+
+    from safehands.measurement.charts import signal_matrix
+
+    rows = list(DataValue.objects.filter(unit=unit, measure__in=measures).values_list(
+        "measure_id", "period_start", "numerator", "denominator", "value"))
+    by_id = {m.pk: m for m in measures}
+    frame = pd.DataFrame([
+        {"row": unit.pk, "measure": m, "x": start,
+         "y": (num if by_id[m].value_type in rules.RATIO_TYPES else val), "n": den}
+        for m, start, num, den, val in rows
+    ], columns=["row", "measure", "x", "y", "n"])
+    readings = signal_matrix(frame.astype({"y": float, "n": float}), by_id)
+    return {m: r for (_, m), r in readings.items()}
+
+
+def _children_or_self(unit: OrgUnit) -> list[OrgUnit]:
+    children = list(OrgUnit.objects.filter(parent=unit).order_by("code"))
+    return children or [unit]
+
+
+@dataclass
+class Dashboard:
+    unit: OrgUnit
+    rows: list[OrgUnit]
+    measures: list[Measure]
+    periods: list[str]
+    readings: dict[tuple[int, int], dict]
+    completeness: dict[int, list[tuple[str, int, int]]]  # measure -> (period, reporting, due)
+    spread: dict[str, dict[str, list[int]]]  # area code -> phase -> counts per month
+    spread_months: list[str]
+    enrolled: dict[str, int]
+    latest: dict[tuple[int, int], tuple[float | None, float | None, float | None]]
+
+
+def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> Dashboard:
+    """The national / regional picture for a subtree: one aggregate query, batch SPC.
+
+    Rows are the unit's children (each standing for its subtree) or the unit itself.
+    """
+    import pandas as pd
+    from django.db.models import Case, Count, Sum, Value, When
+    from django.db.models import CharField as CharF
+
+    from safehands.measurement.charts import signal_matrix
+
+    today = today or date.today()
+    keys = periods.latest("monthly", count=months, today=today)
+    first = periods.parse(keys[0]).start
+    rows = _children_or_self(unit)
+    row_case = Case(*[When(unit__path__startswith=r.path, then=Value(r.code)) for r in rows],
+                    output_field=CharF())
+    grouped = (DataValue.objects.filter(unit__path__startswith=unit.path,
+                                        period_start__gte=first)
+               .annotate(row=row_case)
+               .values("row", "measure_id", "period_start", "period")
+               .annotate(num=Sum("numerator"), den=Sum("denominator"), val=Sum("value"),
+                         reporting=Count("id"))
+               .order_by())
+    data = list(grouped)
+    measure_ids = sorted({d["measure_id"] for d in data})
+    measures = list(Measure.objects.filter(pk__in=measure_ids).select_related(
+        "target_area").order_by("target_area__number", "position", "code"))
+    by_id = {m.pk: m for m in measures}
+    code_to_row = {r.code: r.pk for r in rows}
+    frame = pd.DataFrame([{
+        "row": code_to_row[d["row"]], "measure": d["measure_id"], "x": d["period_start"],
+        "y": d["num"] if by_id[d["measure_id"]].value_type in rules.RATIO_TYPES else (
+            d["val"] if by_id[d["measure_id"]].value_type in rules.WHOLE_VALUE_TYPES
+            else (d["val"] or 0) / d["reporting"]),
+        "n": d["den"],
+    } for d in data if d["row"] is not None], columns=["row", "measure", "x", "y", "n"])
+    readings = signal_matrix(frame.astype({"y": float, "n": float}), by_id) if len(
+        frame) else {}
+
+    # Completeness: reporting units against enrolled units due, per measure and period.
+    reporting: dict[tuple[int, str], int] = defaultdict(int)
+    latest: dict[tuple[int, int], tuple] = {}
+    latest_start: dict[tuple[int, int], date] = {}
+    for d in data:
+        reporting[(d["measure_id"], d["period"])] += d["reporting"]
+        key = (code_to_row.get(d["row"]), d["measure_id"])
+        if key not in latest_start or d["period_start"] > latest_start[key]:
+            latest_start[key] = d["period_start"]
+            latest[key] = (d["num"], d["den"], d["val"])
+    enrolments = list(Enrolment.objects.filter(unit__path__startswith=unit.path).values_list(
+        "id", "target_area_id", "target_area__code", "started", "ended"))
+    chosen: dict[int, set[int]] = defaultdict(set)
+    for enrolment_id, measure_id in Enrolment.measures.through.objects.filter(
+            enrolment__unit__path__startswith=unit.path).values_list("enrolment_id",
+                                                                     "measure_id"):
+        chosen[enrolment_id].add(measure_id)
+    completeness: dict[int, list[tuple[str, int, int]]] = {}
+    recent = keys[-12:]
+    for measure in measures:
+        if measure.frequency != "monthly":
+            continue
+        due_rows = [(s, e) for i, a, _, s, e in enrolments if a == measure.target_area_id
+                    and (measure.pk in chosen[i] or (not chosen[i] and
+                                                     measure.origin == "package"))]
+        points = []
+        for key in recent:
+            period = periods.parse(key)
+            due = sum(1 for s, e in due_rows if s <= period.end and (e is None or
+                                                                     e >= period.start))
+            points.append((key, reporting.get((measure.pk, key), 0), due))
+        completeness[measure.pk] = points
+
+    spread, enrolled = _phase_spread(unit=unit, months=keys)
+    return Dashboard(unit=unit, rows=rows, measures=measures, periods=keys, readings=readings,
+                     completeness=completeness, spread=spread, spread_months=keys,
+                     enrolled=enrolled, latest=latest)
+
+
+def _phase_spread(*, unit: OrgUnit, months: list[str]) -> tuple[dict, dict[str, int]]:
+    """Enrolled units per phase at each month's end, per target area (interval counting)."""
+    import numpy as np
+
+    from safehands.measurement.models import PHASES, EnrolmentPhase
+
+    ends = np.array([np.datetime64(periods.parse(m).end) for m in months])
+    rows = list(EnrolmentPhase.objects.filter(
+        enrolment__unit__path__startswith=unit.path).order_by(
+        "enrolment_id", "since", "id").values_list("enrolment_id", "enrolment__target_area__code",
+                                                   "phase", "since"))
+    spread: dict[str, dict[str, Any]] = {}
+    enrolled: dict[str, int] = defaultdict(int)
+    for index, (enrolment_id, area, phase, since) in enumerate(rows):
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        until = following[3] if following and following[0] == enrolment_id else None
+        if following is None or following[0] != enrolment_id:
+            enrolled[area] += 1
+        counts = spread.setdefault(area, {p: np.zeros(len(months), dtype=int) for p in PHASES})
+        covered = ends >= np.datetime64(since)
+        if until is not None:
+            covered &= ends < np.datetime64(until)
+        counts[phase] += covered
+    return ({a: {p: c.tolist() for p, c in counts.items()} for a, counts in spread.items()},
+            dict(enrolled))

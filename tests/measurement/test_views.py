@@ -1,0 +1,212 @@
+"""Pages: the chart, data entry with per-field messages, enrolment, locks, dashboard."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from safehands.measurement import periods, services
+from safehands.measurement.models import Annotation, DataValue, Enrolment, PeriodLock
+
+
+def _months(count):
+    return periods.latest("monthly", count=count + 1)[:-1]
+
+
+@pytest.fixture
+def with_data(enrolled, tree, measures):
+    """24 months of falls.rate for W1 with a clear drop in the last 8 months."""
+    rows = []
+    for i, key in enumerate(_months(24)):
+        falls = 90 + i % 4 if i < 16 else 20 + i % 3
+        rows.append(f"W1,falls.rate,{key},{falls},10000,,\n")
+        rows.append(f"W2,falls.rate,{key},{5 + i % 3},1100,,\n")
+    text = "org_unit,measure,period,numerator,denominator,value,comment\n" + "".join(rows)
+    summary = services.data_values_import(text=text, fmt="csv", actor=None)
+    assert summary.ok, summary.as_dict()
+    return measures
+
+
+@pytest.fixture
+def login(client, make_user):
+    def sign_in(*grants):
+        user = make_user(f"user{len(grants)}{grants[0][0] if grants else ''}", *grants)
+        client.force_login(user)
+        return user
+    return sign_in
+
+
+def test_unit_overview_lists_enrolments_and_readings(client, login, with_data):
+    login(("W1", "reporter"))
+    response = client.get("/measurement/W1/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Enter this month" in body
+    assert 'data-variation="special_cause_improvement"' in body
+
+
+def test_measure_chart_shows_spec_table_and_downloads(client, login, with_data):
+    login(("W1", "viewer"))
+    response = client.get("/measurement/W1/measures/falls.rate/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "unit-chart-spec" in body and 'id="chart-table"' in body
+    assert "Special cause: improvement" in body
+    csv_text = client.get("/measurement/W1/measures/falls.rate/chart.csv").content.decode()
+    assert csv_text.splitlines()[0] == "period,numerator,denominator,value,y,cl,lcl,ucl,signal," \
+                                       "comment"
+    assert len(csv_text.splitlines()) == 25
+    svg = client.get("/measurement/W1/measures/falls.rate/chart.svg")
+    assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
+    assert client.get("/measurement/W1/measures/falls.rate/chart.gif").status_code == 404
+
+
+def test_annotation_is_added_and_drawn(client, login, with_data):
+    login(("W1", "reporter"))
+    response = client.post("/measurement/W1/annotations/", {
+        "measure": "falls.rate", "date": "2025-06-01", "text": "PDSA: hourly rounding",
+        "next": "/measurement/W1/measures/falls.rate/"})
+    assert response.status_code == 302
+    assert Annotation.objects.get().text == "PDSA: hourly rounding"
+    body = client.get("/measurement/W1/measures/falls.rate/").content.decode()
+    assert "PDSA: hourly rounding" in body
+
+
+def test_annotation_needs_data_enter(client, login, with_data):
+    login(("W1", "viewer"))
+    response = client.post("/measurement/W1/annotations/", {"date": "2025-06-01", "text": "x"})
+    assert response.status_code == 403 and not Annotation.objects.exists()
+
+
+def test_data_entry_saves_a_month(client, login, enrolled):
+    login(("W1", "reporter"))
+    month = _months(1)[0]
+    page = client.get(f"/measurement/W1/entry/?period={month}")
+    assert page.status_code == 200
+    rate = next(r for r in page.context["rows"] if r["measure"].code == "falls.rate")
+    response = client.post(f"/measurement/W1/entry/?period={month}", {
+        "period": month, f"{rate['prefix']}-numerator": "4",
+        f"{rate['prefix']}-denominator": "950"})
+    assert response.status_code == 302
+    value = DataValue.objects.get(measure__code="falls.rate", period=month)
+    assert (value.numerator, value.denominator) == (4, 950)
+
+
+def test_data_entry_shows_a_message_per_field_and_saves_nothing(client, login, enrolled):
+    login(("W1", "reporter"))
+    month = _months(1)[0]
+    rows = client.get(f"/measurement/W1/entry/?period={month}").context["rows"]
+    rate = next(r for r in rows if r["measure"].code == "falls.rate")
+    risk = next(r for r in rows if r["measure"].code == "falls.risk_assessed")
+    response = client.post(f"/measurement/W1/entry/?period={month}", {
+        "period": month, f"{rate['prefix']}-numerator": "4",
+        f"{rate['prefix']}-denominator": "950",
+        f"{risk['prefix']}-numerator": "12", f"{risk['prefix']}-denominator": "10"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The numerator (12) cannot exceed the denominator (10) of a proportion." in body
+    assert 'value="12"' in body
+    assert not DataValue.objects.exists()
+
+
+def test_data_entry_needs_data_enter(client, login, enrolled):
+    login(("W1", "viewer"))
+    assert client.get("/measurement/W1/entry/").status_code == 403
+
+
+def test_enrol_page_enrols_and_sets_phase(client, login, tree, catalogue):
+    login(("H1", "coordinator"))
+    response = client.post("/measurement/W1/enrol/", {
+        "target_area": "sepsis", "started": "2025-01-01", "phase": "preparing",
+        "aim_text": "All patients screened", "target_value": "95"})
+    assert response.status_code == 302
+    enrolment = Enrolment.objects.get(unit=tree["W1"])
+    assert enrolment.target_value == 95
+    response = client.post("/measurement/W1/enrolments/sepsis/", {
+        "action": "phase", "phase": "testing", "since": "2025-03-01"})
+    assert response.status_code == 302
+    enrolment.refresh_from_db()
+    assert enrolment.phase == "testing"
+    page = client.get("/measurement/W1/enrolments/sepsis/")
+    assert "Phase history" in page.content.decode()
+
+
+def test_enrol_a_facility_enrols_its_units(client, login, tree, catalogue):
+    login(("H1", "coordinator"))
+    response = client.post("/measurement/H1/enrol/", {
+        "target_area": "sepsis", "started": "2025-01-01", "all_units": "1"})
+    assert response.status_code == 302
+    assert set(Enrolment.objects.values_list("unit__code", flat=True)) == {"W1", "W2"}
+
+
+def test_enrol_twice_shows_the_reason(client, login, enrolled):
+    login(("H1", "coordinator"))
+    response = client.post("/measurement/W1/enrol/", {"target_area": "falls",
+                                                       "started": "2025-01-01"})
+    assert response.status_code == 400
+    assert "already enrolled" in response.content.decode()
+
+
+def test_locks_page_locks_and_unlocks(client, login, enrolled, tree):
+    login(("H1", "coordinator"))
+    assert client.post("/measurement/H1/locks/", {"action": "lock",
+                                                   "period": "2025-01"}).status_code == 302
+    lock = PeriodLock.objects.get()
+    client.post("/measurement/H1/locks/", {"action": "unlock", "lock": lock.pk,
+                                           "reason": "correction"})
+    lock.refresh_from_db()
+    assert lock.unlock_reason == "correction"
+
+
+def test_rollup_and_dashboard(client, login, with_data):
+    login(("NO", "viewer"))
+    response = client.get("/measurement/H1/rollups/falls.rate/")
+    assert response.status_code == 200
+    assert response.context["points"][-1].reporting_units == 2
+    csv_text = client.get("/measurement/H1/rollups/falls.rate/rollup.csv").content.decode()
+    assert csv_text.startswith("period,numerator,denominator,value,reporting_units,"
+                               "expected_units\n")
+    board = client.get("/measurement/NO/dashboard/")
+    assert board.status_code == 200
+    body = board.content.decode()
+    assert 'id="signal-matrix"' in body and 'id="completeness"' in body
+    assert board.context["board"].enrolled == {"falls": 3}
+
+
+def test_rollup_breakdown_suppresses_small_counts_for_viewers(client, login, with_data, tree):
+    services.data_value_upsert(unit=tree["W2"], measure=with_data["falls.rate"],
+                               period=_months(1)[0], numerator=3, denominator=1000, actor=None)
+    login(("NO", "viewer"))
+    rows = client.get("/measurement/H1/rollups/falls.rate/").context["breakdown"]
+    # W2's 3 is below 5; W1 is hidden too, or the total would give W2 back.
+    assert [r["suppressed"] for r in rows] == [True, True]
+    body = client.get("/measurement/H1/rollups/falls.rate/").content.decode()
+    assert "suppressed" in body
+
+
+def test_rollup_breakdown_is_not_suppressed_for_the_team(client, login, with_data):
+    login(("H1", "reporter"))
+    rows = client.get("/measurement/H1/rollups/falls.rate/").context["breakdown"]
+    assert not any(r.get("suppressed") for r in rows)
+
+
+def test_target_area_view(client, login, with_data):
+    login(("NO", "viewer"))
+    response = client.get("/measurement/NO/target-areas/falls/")
+    assert response.status_code == 200
+    assert len(response.context["table"]) == 3
+    assert client.get("/measurement/NO/target-areas/nope/").status_code == 404
+
+
+def test_bundle_audit_page(client, login, enrolled, measures):
+    login(("W1", "reporter"))
+    month = _months(1)[0]
+    measure = measures["falls.bundle_compliance"]
+    url = f"/measurement/W1/audits/falls.bundle_compliance/{month}/"
+    assert client.get(url).status_code == 200
+    answers = {f"e-{e.code}": "yes" for e in measure.compliance_elements.all()}
+    assert client.post(url, {"reference": "1", **answers}).status_code == 302
+    value = DataValue.objects.get(measure=measure, period=month)
+    assert (value.numerator, value.denominator) == (1, 1)
+    assert date.today() >= value.period_start
