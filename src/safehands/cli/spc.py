@@ -117,7 +117,12 @@ def spc(
     part: Any = part_column if part_column else (_positions("--part", part_text) or None)
     exclude = _positions("--exclude", exclude_text)
 
-    frame = read_input(input_csv, [y_col, n_col, x_col, *by_cols, part_column], set(by_cols))
+    frame = read_input(
+        input_csv,
+        [y_col, n_col, x_col, *by_cols, part_column],
+        {*by_cols, *([part_column] if part_column else [])},
+        numeric_columns=frozenset(c for c in (y_col, n_col) if c),
+    )
     try:
         result = qic(
             frame,
@@ -146,16 +151,48 @@ def spc(
         _write_plot(result, plot_path, by_cols)
 
 
-def read_input(path: Path, columns: Sequence[str | None], text_columns: set[str]) -> pd.DataFrame:
-    """Read the CSV; series keys and phase labels stay text ('007' is not 7).
+# Cells read as missing, as pandas.read_csv does by default (R writes NA).
+NA_VALUES = (
+    "",
+    "NA",
+    "N/A",
+    "n/a",
+    "NaN",
+    "nan",
+    "-NaN",
+    "-nan",
+    "NULL",
+    "null",
+    "None",
+    "<NA>",
+    "#N/A",
+    "#NA",
+    "#N/A N/A",
+    "1.#IND",
+    "-1.#IND",
+    "1.#QNAN",
+    "-1.#QNAN",
+)
+TRUE_FALSE = {"TRUE": 1.0, "True": 1.0, "true": 1.0, "FALSE": 0.0, "False": 0.0, "false": 0.0}
 
-    Every column is parsed (not only those used) so that a ragged line is an error rather than
-    silently shifted values.
+
+def read_input(
+    path: Path,
+    columns: Sequence[str | None],
+    text_columns: set[str],
+    *,
+    numeric_columns: frozenset[str] = frozenset(),
+    fast: bool | None = None,
+) -> pd.DataFrame:
+    """Read the columns used; series keys and phase labels stay text ('007' is not 7).
+
+    With polars installed the file is parsed by polars (multi-threaded) and text columns become
+    pandas Categoricals in code-point order, which the engine groups without hashing strings;
+    otherwise pandas reads it. Either way a ragged line is an error, not shifted values.
     """
     wanted = list(dict.fromkeys(c for c in columns if c))
-    options: dict[str, Any] = {"encoding": "utf-8-sig", "low_memory": False}
     try:
-        header = pd.read_csv(path, nrows=0, **options).columns
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
     except FileNotFoundError:
         raise click.ClickException(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -166,12 +203,84 @@ def read_input(path: Path, columns: Sequence[str | None], text_columns: set[str]
         if column not in header:
             available = ", ".join(map(str, header))
             raise click.ClickException(f"{path}: unknown column '{column}' (columns: {available})")
+    if fast is None:
+        fast = importlib.util.find_spec("polars") is not None
+    if fast:
+        return _read_polars(path, wanted, text_columns, numeric_columns)
     try:
-        frame = pd.read_csv(path, dtype={c: str for c in wanted if c in text_columns}, **options)
+        frame = pd.read_csv(
+            path,
+            dtype={c: str for c in wanted if c in text_columns},
+            encoding="utf-8-sig",
+            low_memory=False,
+        )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
         message = str(err).strip().splitlines()[-1]
         raise click.ClickException(f"{path}: not a readable CSV file ({message})") from None
     return frame[wanted]
+
+
+def _read_polars(
+    path: Path, wanted: list[str], text_columns: set[str], numeric_columns: frozenset[str]
+) -> pd.DataFrame:
+    import polars as pl
+
+    try:
+        table = pl.read_csv(path, columns=wanted, infer_schema=False, null_values=list(NA_VALUES))
+    except (pl.exceptions.PolarsError, OSError) as err:
+        message = str(err).strip().splitlines()[0]
+        raise click.ClickException(f"{path}: not a readable CSV file ({message})") from None
+    frame = {}
+    for name in wanted:
+        column = table[name]
+        if name in text_columns:
+            frame[name] = _categorical(pl, column)
+        elif name in numeric_columns:
+            frame[name] = _numbers(pl, column)
+        else:
+            frame[name] = _typed(pl, path, name, column)
+    return pd.DataFrame(frame, copy=False)
+
+
+def _categorical(pl: Any, column: Any) -> pd.Categorical:
+    """Text as a pandas Categorical with its categories in code-point (C collation) order."""
+    categories = column.drop_nulls().unique().sort()
+    codes = column.replace_strict(
+        categories, np.arange(len(categories)), default=None, return_dtype=pl.Int64
+    )
+    return pd.Categorical.from_codes(
+        codes.fill_null(-1).to_numpy(), categories=pd.Index(categories.to_list(), dtype=object)
+    )
+
+
+def _numbers(pl: Any, column: Any) -> np.ndarray:
+    """y and n as float64 (TRUE/FALSE as 1/0, like pandas); with any text, the raw values,
+    so that the engine names the first offending row."""
+    stripped = column.str.strip_chars()
+    present = stripped.drop_nulls().unique()
+    if present.cast(pl.Float64, strict=False).null_count() == 0:
+        return stripped.cast(pl.Float64, strict=False).to_numpy()
+    if set(present.to_list()) <= set(TRUE_FALSE):
+        return stripped.replace_strict(TRUE_FALSE, default=None, return_dtype=pl.Float64).to_numpy()
+    return column.to_numpy()
+
+
+def _typed(pl: Any, path: Path, name: str, column: Any) -> Any:
+    """x: numbers as float64, ISO dates as dates, anything else as text (a Categorical)."""
+    stripped = column.str.strip_chars()
+    present = stripped.drop_nulls().unique()
+    if len(present) and present.cast(pl.Float64, strict=False).null_count() == 0:
+        return stripped.cast(pl.Float64, strict=False).to_numpy()
+    if len(present) and present.str.contains(r"^\d{4}-\d{2}-\d{2}$").all():
+        dates = stripped.str.to_date("%Y-%m-%d", strict=False)
+        bad = (dates.is_null() & stripped.is_not_null()).to_numpy()
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise click.ClickException(
+                f"{path}: invalid date {column[row]!r} in row {row + 1} of column '{name}'"
+            )
+        return dates.to_numpy()
+    return _categorical(pl, column)
 
 
 def _write_plot(result: QicResult, path: Path, by_cols: Sequence[str]) -> None:
@@ -270,7 +379,8 @@ def _polars_column(pl: Any, name: str, column: pd.Series) -> Any:
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         return pl.Series(name, column.to_numpy(dtype=bool, na_value=False))
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        return pl.Series(name, column.to_numpy()).cast(pl.Date)  # written as YYYY-MM-DD
+        stamps = column.to_numpy().astype("datetime64[ms]")
+        return pl.Series(name, stamps).cast(pl.Date)  # written as YYYY-MM-DD
     if pd.api.types.is_integer_dtype(dtype):
         missing = column.isna().to_numpy()
         values = pl.Series(name, column.to_numpy(dtype=np.int64, na_value=0))
