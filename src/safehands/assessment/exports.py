@@ -79,3 +79,48 @@ def report_csv(*, assessment: Assessment) -> str:
                          area.area.name, number_text(s.spread), number_text(area.agreed_mean),
                          ""])
     return out.getvalue()
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def report_text(*, assessment: Assessment) -> str:
+    """The where-to-start report as plain text, for the command line and e-mail."""
+    report = assessment_report(assessment=assessment)
+    a = assessment
+    lines = [f"Where to start: {a.title} — {a.org_unit.name} ({a.org_unit.code})",
+             f"Instrument: {a.instrument.name}; status {a.status}"
+             + (f", closed {a.closed_at:%Y-%m-%d}" if a.closed_at else ""),
+             f"Raters: {len({m.user_id for m in a.members.all()})}"
+             + (f"; compared with {report.previous.title!r}" if report.previous else
+                "; first assessment, no change to show"),
+             "", "Profile by area (team mean of element means | agreed mean | change):"]
+    for area in report.areas:
+        change = area.change
+        lines.append(f"  {area.area.number}. {area.area.name}: {_fmt(area.scores.mean_rating)} | "
+                     f"{_fmt(area.agreed_mean)} | "
+                     + ("–" if change is None else f"{change:+.2f}"))
+    if report.lowest_area:
+        lines.append(f"Lowest area: {report.lowest_area.area.name}")
+    for title, items in (("Lowest elements", report.lowest),
+                         ("Most disputed elements", report.disputed)):
+        lines += ["", f"{title}:"]
+        for line in items or []:
+            s = line.scores
+            agreed = "unsure" if line.agreed_unsure else (line.agreed or "–")
+            lines.append(f"  {line.element.code} {line.element.name}: agreed {agreed}, "
+                         f"mean {_fmt(s.mean_rating)}, range {s.min_rating}–{s.max_rating}")
+            recs = ", ".join(str(r.number) for r in line.element.recommendations.all())
+            if recs:
+                lines.append(f"    recommendations: {recs}")
+            for tactic in report.tactics.get(line.element.pk, []):
+                lines.append(f"    tactic: {tactic.name} ({', '.join(tactic.level_labels)})")
+        if not items:
+            lines.append("  none")
+    actions = list(a.actions.all())
+    if actions:
+        lines += ["", "Actions from this assessment:"]
+        lines += [f"  [{x.status}] {x.what} — {x.owner}, due {x.due_date or '–'}"
+                  for x in actions]
+    return "\n".join(lines) + "\n"

@@ -214,8 +214,9 @@ def assessment_report(*, assessment: Assessment) -> Report:
             current = []
     lines = [line for area in areas for line in area.elements]
     scored = [line for line in lines if line.level is not None]
-    lowest = sorted(scored, key=lambda line: (line.level, -(line.scores.spread or 0),
-                                              line.element.position))[:LOWEST_COUNT]
+    lowest = sorted(scored, key=lambda line: (
+        line.level, line.scores.mean_rating if line.scores.mean_rating is not None else 9,
+        line.element.position))[:LOWEST_COUNT]
     disputed = sorted((line for line in lines if line.scores.disputed),
                       key=lambda line: (-(line.scores.spread or 0), line.element.position))
     report = Report(assessment=assessment, previous=previous, areas=areas, lowest=lowest,

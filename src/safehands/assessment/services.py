@@ -388,11 +388,20 @@ def action_create(*, org_unit: OrgUnit, what: str, owner: str, actor: Any,
             Action.Status.values)), {"field": "status"})
     if assessment is not None and assessment.org_unit_id != org_unit.pk:
         assessment = None
+    tactic_row = _link("tactic", tactic)
+    recommendation_row = _link("recommendation", recommendation)
+    area_row = _link("plan_area", plan_area)
+    # A tactic knows its recommendation and area: the plan's progress per area counts it there.
+    if tactic_row is not None:
+        recommendation_row = recommendation_row or tactic_row.recommendation
+        area_row = area_row or tactic_row.area
+    if recommendation_row is not None:
+        area_row = area_row or recommendation_row.area
     action = Action(
         org_unit=org_unit, what=what.strip(), owner=owner.strip(), due_date=due_date,
-        status=status, assessment=assessment, tactic=_link("tactic", tactic),
-        recommendation=_link("recommendation", recommendation),
-        plan_area=_link("plan_area", plan_area), target_area=_link("target_area", target_area),
+        status=status, assessment=assessment, tactic=tactic_row,
+        recommendation=recommendation_row, plan_area=area_row,
+        target_area=_link("target_area", target_area),
         measure=_link("measure", measure), note=note.strip(), created_by=actor,
         completed_on=timezone.localdate() if status == "done" else None,
     )

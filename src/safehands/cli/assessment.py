@@ -78,3 +78,37 @@ def questionnaire(instrument_code: str, out: Path, language: str) -> None:
     out.write_text(json.dumps(resource, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     click.echo(f"Wrote {out}: {len(resource['item'])} groups, "
                f"{len(instrument.elements)} questions.")
+
+
+@assessment.command()
+@click.option("--force", is_flag=True, help="Overwrite items edited by a programme administrator.")
+def load(force: bool) -> None:
+    """Load the packaged instruments and resource guide into the database (after the catalogue)."""
+    from safehands.cli._django import django_setup
+
+    django_setup()
+    from safehands.assessment.services import instruments_load
+
+    try:
+        summary = instruments_load(actor=None, source="cli", force=force)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {sum(summary.created.values())}, updated "
+               f"{sum(summary.updated.values())}, kept {summary.kept_local} local edit(s).")
+
+
+@assessment.command()
+@click.argument("assessment_id", type=int)
+def report(assessment_id: int) -> None:
+    """Print the where-to-start report of one assessment as text."""
+    from safehands.cli._django import django_setup
+
+    django_setup()
+    from safehands.assessment.exports import report_text
+    from safehands.assessment.queries import assessment_get
+
+    try:
+        found = assessment_get(pk=assessment_id)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(report_text(assessment=found), nl=False)
