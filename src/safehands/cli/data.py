@@ -177,3 +177,30 @@ def data_rollup(org: str, measure: str, out: Path, as_user: str | None) -> None:
                          format_number(p.value), p.reporting_units, p.expected_units])
     out.write_text(buffer.getvalue(), encoding="utf-8")
     click.echo(f"Wrote {len(points)} periods to {out}.", err=True)
+
+
+@data.command("generate")
+@click.option("--units", default=2000, show_default=True, help="Care units in the nation.")
+@click.option("--months", default=60, show_default=True, help="Months of data, ending last "
+              "month.")
+@click.option("--measures", default=5, show_default=True, help="Measures per unit (falls).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the values CSV.")
+@click.option("--load", is_flag=True, help="Also import the values into the database.")
+def data_generate(units: int, months: int, measures: int, out: Path, load: bool) -> None:
+    """A synthetic national-scale data set: org tree, enrolments and a values CSV."""
+    django_setup()
+    from safehands.measurement.demo import national_build
+    from safehands.measurement.services import data_values_import
+
+    built = national_build(units=units, months=months, measures=measures)
+    out.write_text(built.pop("text"), encoding="utf-8")
+    result: dict[str, Any] = {**built, "file": str(out)}
+    if load:
+        summary = data_values_import(text=out.read_text(encoding="utf-8"), fmt="csv",
+                                     actor=None, source="cli", file_name=out.name)
+        result["import"] = summary.as_dict()
+        if summary.conflicts:
+            click.echo(json.dumps(result, indent=1))
+            sys.exit(1)
+    click.echo(json.dumps(result, indent=1))

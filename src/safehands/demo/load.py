@@ -19,6 +19,7 @@ from safehands.orgs.services import membership_grant, org_units_import
 # Each capability loads its own demo data after the organisations and users exist:
 # "module:function", called with no arguments, idempotent, returning counts to print.
 DEMO_STEPS: list[str] = [
+    "safehands.measurement.demo:demo_load",
     "safehands.culture.demo:demo_load",
     "safehands.harm.demo:demo_load",
     "safehands.assessment.demo:demo_load",
