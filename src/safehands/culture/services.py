@@ -22,6 +22,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from safehands.audit.services import audit_record, snapshot
 from safehands.core.errors import DomainError
@@ -46,17 +47,18 @@ from safehands.orgs.models import OrgUnit
 DEFAULT_MIN_RESPONDENTS = 5
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 
-ROUND_CLOSED = "This survey round is closed; answers can no longer be given."
+ROUND_CLOSED = gettext_noop("This survey round is closed; answers can no longer be given.")
 ROUND_NOT_STARTED = "This survey round opens on {date}."
 ROUND_ALREADY_CLOSED = "This survey round is already closed."
 ROUND_DATES = "The round must close on or after the day it opens."
 ROUND_TITLE = "Give the round a title."
-INVITATION_UNKNOWN = "This survey link is not valid. Check that you copied all of it."
-INVITATION_USED = "This survey link has already been used; each link counts one answer."
+INVITATION_UNKNOWN = gettext_noop("This survey link is not valid. Check that you copied all of it.")
+INVITATION_USED = gettext_noop(
+    "This survey link has already been used; each link counts one answer.")
 JOIN_CODE_UNKNOWN = "There is no unit with the code {code!r} in this survey round."
 UNIT_NOT_IN_ROUND = "{unit} is not part of this survey round."
 ANSWER_INVALID = "Answer to {item}: {reason}"
-NO_ANSWERS = "Answer at least one question before sending."
+NO_ANSWERS = gettext_noop("Answer at least one question before sending.")
 NO_RECIPIENTS = "Give at least one e-mail address, or a number of links to print."
 RECIPIENT_INVALID = "Line {line}: {value!r} is not an e-mail address."
 INSTRUMENT_EXISTS = "There is already an instrument with the code {code!r}."

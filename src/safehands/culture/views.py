@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,7 +27,7 @@ from safehands.orgs.access import authorize, can
 from safehands.orgs.queries import org_unit_ancestors, org_unit_get
 
 UNIT_NOT_IN_ROUND_PAGE = "This unit is not part of the survey round."
-EXPORT_TOO_FEW = "Too few respondents: answers for this group cannot be exported."
+EXPORT_TOO_FEW = gettext_noop("Too few respondents: answers for this group cannot be exported.")
 
 
 def _unit_label(unit) -> str:
@@ -315,7 +315,7 @@ def _answer_page(request: HttpRequest, survey_round: SurveyRound, unit, submit) 
             submit(given)
             return redirect("culture:thanks")
         except DomainError as error:
-            messages.error(request, error.message)
+            messages.error(request, _(error.message))
     return render(request, "culture/answer.html", {
         "round": survey_round, "unit": unit, "items": _form_items(survey_round, given),
         "demo": survey_round.instrument.wording == "demo",
