@@ -116,3 +116,18 @@ def test_dry_run_reports_would_create(tree, tmp_path):
 def test_rates_unknown_team(tree, tmp_path):
     result = _run("rates", "--team", "NOPE", "--out", str(tmp_path / "r.csv"))
     assert result.exit_code == 1 and "no GTT team with code 'NOPE'" in result.output
+
+
+def test_create_team_with_settings(tree):
+    from safehands.harm.models import GttTeam
+
+    result = _run("create-team", "--code", "G", "--org", "H2", "--sample-size", "20",
+                  "--exclude-services", "psychiatry, obstetrics", "--trigger-list", "ihi")
+    assert result.exit_code == 0, result.output
+    team = GttTeam.objects.get(code="G")
+    assert (team.sample_size, team.excluded_services) == (20, ["psychiatry", "obstetrics"])
+
+
+def test_create_team_unknown_trigger_list(tree):
+    result = _run("create-team", "--code", "G", "--org", "H2", "--trigger-list", "nope")
+    assert result.exit_code == 1 and "'nope' is not a trigger list." in result.output

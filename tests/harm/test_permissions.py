@@ -36,6 +36,7 @@ TEAM_ROUTES = {
     "harm/teams/<str:team>/records/<str:stay_id>/": ("get", "records"),
     "api/v1/harm/teams/<team>/records": ("get", "records"),
     "harm/teams/<str:team>/discharges/": ("post", "manage"),
+    "harm/teams/<str:team>/members/": ("post", "manage"),
     "harm/teams/<str:team>/sample/": ("post", "manage"),
     "harm/teams/<str:team>/periods/<int:period_id>/lock/": ("post", "manage"),
 }
@@ -43,6 +44,7 @@ TEAM_ROUTES = {
 
 def test_every_gtt_team_route_is_proven_here():
     assert {r for r, k in ROUTES.items() if k == "gtt_team"} == set(TEAM_ROUTES)
+    assert {r for r, k in ROUTES.items() if k == "gtt_unit_manage"} == {"harm/<str:code>/teams/"}
 
 
 @pytest.fixture
@@ -114,3 +116,34 @@ def test_records_refusal_says_why(client, setup):
     api = client.get(f"/api/v1/harm/teams/{team.code}/records")
     assert api.status_code == 403
     assert api.json()["message"] == services.RECORDS_HIDDEN.format(team=team.code)
+
+
+@pytest.mark.parametrize("username", sorted(ALL_USERS))
+def test_team_creation_answers_exactly_on_the_managed_subtree(client, tree, make_user, username):
+    """An empty form: allowed users get the form's error back (302), others 403."""
+    user = make_user(username, *ALL_USERS[username])
+    client.force_login(user)
+    for code, unit in tree.items():
+        response = client.post(f"/harm/{code}/teams/", {"team_code": ""})
+        expected = 302 if _rank(tree, ALL_USERS[username], unit) >= 3 else 403
+        assert response.status_code == expected, (username, code)
+
+
+def test_team_creation_page_flow(client, tree, make_user):
+    client.force_login(make_user("c", ("T1", "coordinator")))
+    response = client.post("/harm/H1/teams/", {"team_code": "GTT-H1"}, follow=True)
+    assert b"GTT team GTT-H1 created." in response.content
+    response = client.post("/harm/W1/teams/", {"team_code": "GTT-W1"}, follow=True)
+    assert b"overlaps team GTT-H1" in response.content
+
+
+def test_member_add_page_flow(client, setup):
+    _, users, teams = setup
+    client.force_login(users["h1.coordinator"])
+    team = teams["H1"][0]
+    response = client.post(f"/harm/teams/{team.code}/members/",
+                           {"username": "h1.reporter", "role": "primary_reviewer"}, follow=True)
+    assert b"h1.reporter joined the team." in response.content
+    response = client.post(f"/harm/teams/{team.code}/members/",
+                           {"username": "national.viewer", "role": "physician"}, follow=True)
+    assert b"has no GTT review rights on H1" in response.content

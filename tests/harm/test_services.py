@@ -269,3 +269,10 @@ def test_lock_needs_gtt_manage(sampled, crew):
     _confirm_all(sampled, crew["doctor"])
     with pytest.raises(AccessDenied):
         services.review_period_lock(period=sampled, actor=crew["nurse.a"])
+
+
+def test_admin_is_browse_only(client, team, make_user):
+    admin = make_user("root", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    assert client.get("/admin/harm/gttteam/").status_code == 200
+    assert client.get("/admin/harm/gttteam/add/").status_code == 403

@@ -46,7 +46,12 @@ def gtt() -> None:
               help="Stays drawn per review period.")
 @click.option("--period-days", default=14, show_default=True, type=int,
               help="Length of a review period in days.")
-def create_team(code: str, org_code: str, name: str, sample_size: int, period_days: int) -> None:
+@click.option("--exclude-services", default="psychiatry,paediatrics,rehabilitation",
+              show_default=True, help="Services whose stays are never sampled (comma-separated).")
+@click.option("--trigger-list", default=None,
+              help="Trigger list (variant in the GTT content); default the IHI list.")
+def create_team(code: str, org_code: str, name: str, sample_size: int, period_days: int,
+                exclude_services: str, trigger_list: str | None) -> None:
     """Create a GTT team for one sampling population; populations may not overlap."""
     django_setup()
     from safehands.core.errors import DomainError
@@ -56,7 +61,9 @@ def create_team(code: str, org_code: str, name: str, sample_size: int, period_da
     try:
         unit = org_unit_get(code=org_code)
         team = gtt_team_create(code=code, population=unit, name=name, sample_size=sample_size,
-                               period_days=period_days, actor=None, source="cli")
+                               period_days=period_days,
+                               excluded_services=exclude_services.split(","),
+                               trigger_variant=trigger_list, actor=None, source="cli")
     except DomainError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Created GTT team {team.code} for {unit.code} ({unit.name}).")

@@ -5,6 +5,7 @@ from safehands.harm import views
 app_name = "harm"
 urlpatterns = [
     path("teams/<str:team>/", views.team_detail, name="team"),
+    path("teams/<str:team>/members/", views.member_add, name="member_add"),
     path("teams/<str:team>/discharges/", views.discharge_upload, name="discharge_upload"),
     path("teams/<str:team>/sample/", views.sample, name="sample"),
     path("teams/<str:team>/periods/<int:period_id>/", views.period_detail, name="period"),
@@ -12,4 +13,5 @@ urlpatterns = [
     path("teams/<str:team>/records/<str:stay_id>/", views.record_detail, name="record"),
     path("<str:code>/", views.unit_harm, name="unit"),
     path("<str:code>/national/", views.national, name="national"),
+    path("<str:code>/teams/", views.team_create, name="team_create"),
 ]

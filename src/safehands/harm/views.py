@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +21,8 @@ from safehands.harm.models import MemberRole, ReviewPeriod
 from safehands.harm.services import (
     EventInput,
     discharge_list_upload,
+    gtt_member_add,
+    gtt_team_create,
     is_member,
     primary_review_save,
     record_confirm,
@@ -71,6 +74,7 @@ def unit_harm(request: HttpRequest, code: str) -> HttpResponse:
         "ancestors": [a for a in org_unit_ancestors(unit=unit)
                       if can(request.user, "gtt.view", a)],
         "teams": queries.teams_within(unit=unit),
+        "may_create_team": can(request.user, "gtt.manage", unit),
         "enclosing_team": queries.team_for_unit(unit=unit),
         "rollup": queries.rollup_children(unit=unit, by="year", user=request.user),
         "records_count": len(records),
@@ -104,6 +108,7 @@ def team_detail(request: HttpRequest, team: str) -> HttpResponse:
     records = queries.team_rate_records(team=team_obj)
     return render(request, "harm/team.html", {
         "team": team_obj,
+        "roles": MemberRole.choices,
         "may_records": may_records,
         "may_manage": can(user, "gtt.manage", team_obj.population),
         "members": team_obj.members.select_related("user").order_by("role", "user__username"),
@@ -266,3 +271,39 @@ def record_detail(request: HttpRequest, team: str, stay_id: str) -> HttpResponse
         "severities": gtt_content().severities, "harm_types": gtt_content().harm_types,
         "locked": bool(record.period and record.period.is_locked),
     })
+
+
+@login_required
+@require_POST
+def team_create(request: HttpRequest, code: str) -> HttpResponse:
+    """A coordinator creates the GTT team whose population is this unit."""
+    unit = org_unit_get(code=code)
+    authorize(request.user, "gtt.manage", unit)
+    try:
+        team = gtt_team_create(code=request.POST.get("team_code", "").strip(), population=unit,
+                               name=request.POST.get("name", "").strip(), actor=request.user,
+                               source="web")
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("harm:unit", code=unit.code)
+    messages.success(request, _("GTT team %(team)s created.") % {"team": team.code})
+    return redirect("harm:team", team=team.code)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj = queries.team_get(code=team)
+    authorize(request.user, "gtt.manage", team_obj.population)
+    username = request.POST.get("username", "").strip()
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        messages.error(request, _("There is no active user '%(name)s'.") % {"name": username})
+        return redirect("harm:team", team=team_obj.code)
+    try:
+        gtt_member_add(team=team_obj, user=user, role=request.POST.get("role", ""),
+                       actor=request.user, source="web")
+        messages.success(request, _("%(user)s joined the team.") % {"user": username})
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("harm:team", team=team_obj.code)
