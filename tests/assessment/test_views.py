@@ -176,3 +176,13 @@ def test_instrument_pages_list_elements_and_tactics(client, people, content):
     assert b"Safer Together self-assessment" in client.get("/assessment/instruments/").content
     text = client.get("/assessment/instruments/safer-together/").content.decode()
     assert "st.clg.01" in text and "Leaders hold regular safety walk-rounds" in text
+
+
+def test_pages_speak_norwegian(client, people, closed):
+    from django.conf import settings
+
+    client.force_login(people["coord"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nb"
+    text = client.get(f"/assessment/{closed.pk}/report/").content.decode()
+    assert "Hvor starte" in text and "Profil per område" in text
+    assert "Kompetanse i pasientsikkerhet og kvalitetsforbedring" in text
