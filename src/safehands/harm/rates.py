@@ -180,14 +180,19 @@ def rates_by_category(
     rows = []
     for key, group in _group(records, by).items():
         seen = list(categories)
+        per_record: list[dict[str, int]] = []
         for record in group:
+            counts: dict[str, int] = {}
             for event in record.events:
                 value = getattr(event, category)
+                counts[value] = counts.get(value, 0) + 1
                 if value not in seen:
                     seen.append(value)
+            per_record.append(counts)
+        position = {id(record): i for i, record in enumerate(group)}
         for value in seen:
-            rows.append(_row(key, group, lambda r, v=value: sum(
-                1 for e in r.events if getattr(e, category) == v), category=value))
+            rows.append(_row(key, group, lambda r, v=value: per_record[position[id(r)]].get(
+                v, 0), category=value))
     return rows
 
 
