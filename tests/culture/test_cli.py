@@ -125,3 +125,54 @@ def test_empty_file_is_an_error(tmp_path):
 def test_unknown_instrument_is_refused(tmp_path):
     result, _ = _run(tmp_path, "SAQ1\n4\n", "--instrument", "nope")
     assert result.exit_code != 0
+
+
+def test_questionnaire_round_trips_through_import_wording(tmp_path, instruments, make_user):
+    import json
+
+    from safehands.culture.models import Item
+
+    make_user("prog.admin", is_programme_admin=True)
+    out = tmp_path / "q.json"
+    result = CliRunner().invoke(cli, ["survey", "questionnaire", "--instrument", "saq",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    q = json.loads(out.read_text(encoding="utf-8"))
+    assert q["resourceType"] == "Questionnaire" and "demo wording" in q["description"]
+    team = q["item"][0]
+    assert team["linkId"] == "teamwork_climate" and len(team["item"]) == 6
+    assert [o["valueCoding"]["code"] for o in team["item"][0]["answerOption"]] == [
+        "1", "2", "3", "4", "5", "9"]
+    team["item"][0]["text"] = "Licensed wording of item one"
+    out.write_text(json.dumps(q), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["survey", "import-wording", str(out), "--instrument",
+                                      "saq", "--format", "fhir", "--as", "prog.admin"])
+    assert result.exit_code == 0, result.output
+    assert "saq: 41 item texts replaced" in result.output
+    assert Item.objects.get(instrument__code="saq", code="SAQ1").text == (
+        "Licensed wording of item one")
+
+
+def test_import_wording_refuses_a_user_without_rights(tmp_path, instruments, make_user):
+    make_user("plain")
+    src = tmp_path / "w.csv"
+    src.write_text("code,text\nSAQ1,x\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["survey", "import-wording", str(src), "--instrument",
+                                      "saq", "--format", "csv", "--as", "plain"])
+    assert result.exit_code != 0
+    assert "programme-administrator" in result.output
+
+
+def test_define_a_local_instrument(tmp_path, db, make_user):
+    make_user("prog.admin", is_programme_admin=True)
+    src = tmp_path / "local.yaml"
+    src.write_text(
+        "code: pulse\nname: Pulse\nmethod: sops\nresponse_scales:\n  agree5:\n    options:\n"
+        "      - {value: 1, label: Low}\n      - {value: 5, label: High}\n"
+        "scales: [{code: pulse, name: Pulse}]\n"
+        "items: [{code: P1, scale: pulse, text: We learn from events.}]\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["survey", "define", str(src), "--as", "prog.admin"])
+    assert result.exit_code == 0, result.output
+    assert "instrument pulse: 1 items" in result.output
+    bad = CliRunner().invoke(cli, ["survey", "define", str(src), "--as", "prog.admin"])
+    assert bad.exit_code != 0 and "already an instrument" in bad.output

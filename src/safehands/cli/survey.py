@@ -150,3 +150,86 @@ def score(responses: Path, instrument: str, by: str | None, min_respondents: int
     shown = sum(1 for r in results if not r.suppressed)
     click.echo(f"{out_path}: {len(results)} rows ({shown} shown, "
                f"{len(results) - shown} suppressed), {len(groups[OVERALL])} respondents")
+
+
+@survey.command("questionnaire")
+@click.option("--instrument", required=True, type=click.Choice(INSTRUMENTS))
+@click.option("--out", "out_path", required=True, metavar="Q.json",
+              type=click.Path(dir_okay=False, path_type=Path))
+def questionnaire(instrument: str, out_path: Path) -> None:
+    """Write the packaged instrument as a FHIR R4 Questionnaire (demo wording)."""
+    import json
+
+    from safehands.culture.instruments import packaged, questionnaire_resource
+
+    resource = questionnaire_resource(packaged()[instrument])
+    try:
+        out_path.write_text(json.dumps(resource, indent=1, ensure_ascii=False) + "\n",
+                            encoding="utf-8")
+    except OSError as err:
+        raise click.ClickException(f"cannot write {out_path}: {err.strerror or err}") from None
+    click.echo(f"{out_path}: {len(resource['item'])} scales and items")
+
+
+def _actor(username: str):
+    from django.contrib.auth import get_user_model
+
+    actor = get_user_model().objects.filter(username=username, is_active=True).first()
+    if actor is None:
+        raise click.ClickException(f"There is no active user '{username}'.")
+    return actor
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise click.ClickException(f"{path}: cannot read the file as UTF-8 text ({err})") \
+            from None
+
+
+@survey.command("define")
+@click.argument("file", metavar="INSTRUMENT.yaml", type=click.Path(dir_okay=False,
+                                                                    path_type=Path))
+@click.option("--as", "as_user", required=True, metavar="USERNAME",
+              help="A programme administrator.")
+def define(file: Path, as_user: str) -> None:
+    """Add a local instrument from YAML in the packaged format (docs/culture.md)."""
+    from safehands.cli._django import django_setup
+
+    django_setup()
+    from safehands.core.errors import DomainError
+    from safehands.culture.services import instrument_define
+
+    try:
+        instrument = instrument_define(text=_read_text(file), actor=_actor(as_user),
+                                       source="cli")
+    except DomainError as err:
+        raise click.ClickException(f"{file}: {err.message}") from None
+    click.echo(f"instrument {instrument.code}: {instrument.items.count()} items")
+
+
+@survey.command("import-wording")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--instrument", "code", required=True, metavar="CODE")
+@click.option("--format", "fmt", type=click.Choice(["csv", "fhir"]), required=True)
+@click.option("--as", "as_user", required=True, metavar="USERNAME",
+              help="A programme administrator of a licensed organisation.")
+def import_wording(file: Path, code: str, fmt: str, as_user: str) -> None:
+    """Replace the demo wording with the licensed official item texts; all or nothing."""
+    from safehands.cli._django import django_setup
+
+    django_setup()
+    from safehands.core.errors import DomainError
+    from safehands.culture.models import Instrument
+    from safehands.culture.services import instrument_wording_import
+
+    instrument = Instrument.objects.filter(code=code).first()
+    if instrument is None:
+        raise click.ClickException(f"There is no instrument '{code}' in the database.")
+    try:
+        count = instrument_wording_import(instrument=instrument, text=_read_text(file),
+                                          fmt=fmt, actor=_actor(as_user), source="cli")
+    except DomainError as err:
+        raise click.ClickException(f"{file}: {err.message}") from None
+    click.echo(f"{instrument.code}: {count} item texts replaced")

@@ -189,3 +189,38 @@ def packaged_spec(code: str) -> InstrumentSpec:
         raise DomainError(INSTRUMENT_UNKNOWN.format(code=code, known=", ".join(sorted(
             instruments))))
     return to_spec(instruments[code])
+
+
+def questionnaire_resource(instrument: InstrumentIn) -> dict:
+    """The instrument as a FHIR R4 Questionnaire: one group per scale, then unscaled items.
+
+    linkIds are the item codes, so an organisation can replace `text` with its licensed
+    wording and import the file back (`safehands survey import-wording --format fhir`).
+    """
+    default = next(iter(instrument.response_scales))
+
+    def question(item: ItemIn) -> dict:
+        rs = instrument.response_scales[item.response_scale or default]
+        options = [{"valueCoding": {"code": str(o.value), "display": o.label}}
+                   for o in rs.options]
+        if rs.not_applicable is not None:
+            options.append({"valueCoding": {"code": str(rs.not_applicable),
+                                            "display": rs.not_applicable_label}})
+        return {"linkId": item.code, "text": item.text, "type": "choice",
+                "required": False, "answerOption": options}
+
+    groups = [{"linkId": scale.code, "text": scale.name, "type": "group",
+               "item": [question(i) for i in instrument.items if i.scale == scale.code]}
+              for scale in instrument.scales]
+    groups += [question(i) for i in instrument.items if i.scale is None]
+    return {
+        "resourceType": "Questionnaire",
+        "url": f"urn:safehands:culture:{instrument.code}",
+        "version": instrument.version,
+        "name": instrument.code.replace("-", "_"),
+        "title": instrument.name,
+        "status": "active",
+        "description": ("Structure with Safehands demo wording, not the official item texts."
+                        if instrument.wording == "demo" else instrument.name),
+        "item": groups,
+    }
