@@ -225,11 +225,16 @@ def _read_polars(
 ) -> pd.DataFrame:
     import polars as pl
 
-    try:
-        table = pl.read_csv(path, columns=wanted, infer_schema=False, null_values=list(NA_VALUES))
-    except (pl.exceptions.PolarsError, OSError) as err:
-        message = str(err).strip().splitlines()[0]
-        raise click.ClickException(f"{path}: not a readable CSV file ({message})") from None
+    options: dict[str, Any] = {"columns": wanted, "null_values": list(NA_VALUES)}
+    try:  # types inferred from the first rows: fast; text columns forced to text
+        text = {c: pl.String for c in wanted if c in text_columns}
+        table = pl.read_csv(path, schema_overrides=text, **options)
+    except pl.exceptions.PolarsError:
+        try:  # a later row does not fit the inferred type: read text, convert ourselves
+            table = pl.read_csv(path, infer_schema=False, **options)
+        except (pl.exceptions.PolarsError, OSError) as err:
+            message = str(err).strip().splitlines()[0]
+            raise click.ClickException(f"{path}: not a readable CSV file ({message})") from None
     frame = {}
     for name in wanted:
         column = table[name]
@@ -245,17 +250,17 @@ def _read_polars(
 def _categorical(pl: Any, column: Any) -> pd.Categorical:
     """Text as a pandas Categorical with its categories in code-point (C collation) order."""
     categories = column.drop_nulls().unique().sort()
-    codes = column.replace_strict(
-        categories, np.arange(len(categories)), default=None, return_dtype=pl.Int64
-    )
+    codes = column.cast(pl.Enum(categories)).to_physical().cast(pl.Int64).fill_null(-1)
     return pd.Categorical.from_codes(
-        codes.fill_null(-1).to_numpy(), categories=pd.Index(categories.to_list(), dtype=object)
+        codes.to_numpy(), categories=pd.Index(categories.to_list(), dtype=object)
     )
 
 
 def _numbers(pl: Any, column: Any) -> np.ndarray:
     """y and n as float64 (TRUE/FALSE as 1/0, like pandas); with any text, the raw values,
     so that the engine names the first offending row."""
+    if column.dtype != pl.String:  # typed by polars: numbers or booleans
+        return column.cast(pl.Float64).to_numpy()
     stripped = column.str.strip_chars()
     present = stripped.drop_nulls().unique()
     if present.cast(pl.Float64, strict=False).null_count() == 0:
@@ -267,6 +272,9 @@ def _numbers(pl: Any, column: Any) -> np.ndarray:
 
 def _typed(pl: Any, path: Path, name: str, column: Any) -> Any:
     """x: numbers as float64, ISO dates as dates, anything else as text (a Categorical)."""
+    if column.dtype.is_numeric():
+        return column.cast(pl.Float64).to_numpy()
+    column = column.cast(pl.String)  # booleans as the file wrote them, like other text
     stripped = column.str.strip_chars()
     present = stripped.drop_nulls().unique()
     if len(present) and present.cast(pl.Float64, strict=False).null_count() == 0:
