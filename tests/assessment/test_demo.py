@@ -66,3 +66,10 @@ def test_load_command_is_idempotent(demo):
 
     result = CliRunner().invoke(cli, ["assessment", "load"])
     assert result.exit_code == 0 and "Created 0, updated 0" in result.output
+
+
+def test_demo_team_users_share_the_demo_password():
+    from safehands.assessment import demo
+    from safehands.demo import load
+
+    assert demo.DEMO_PASSWORD == load.DEMO_PASSWORD

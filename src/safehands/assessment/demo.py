@@ -25,10 +25,13 @@ from safehands.assessment.services import (
     ratings_save,
     team_member_invite,
 )
-from safehands.demo.load import DEMO_PASSWORD
 from safehands.orgs.models import Membership
 from safehands.orgs.queries import org_unit_get
 from safehands.orgs.services import membership_grant
+
+# The same password as the other demo users (safehands.demo.load.DEMO_PASSWORD); the demo
+# package sits above the apps, so the value is repeated rather than imported.
+DEMO_PASSWORD = "safehands-demo"
 
 # username, full name, unit, profession
 TEAM_USERS = [
