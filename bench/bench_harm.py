@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from safehands.harm.rates import Event, Record, rates, rates_by_category  # noqa: E402
+from safehands.harm.rates import Event, Record, rates, rates_by_category
 
 
 def _records(n: int, rng: random.Random) -> list[Record]:

@@ -135,10 +135,11 @@ def _ratio(numerator: float, denominator: float, multiplier: float) -> float:
     return numerator / denominator * multiplier if denominator else math.nan
 
 
-def _row(period: str, records: Sequence[Record], events_of, category: str = "") -> RateRow:
+def _row(period: str, records: Sequence[Record], counts: Sequence[int],
+         category: str = "") -> RateRow:
+    """The measures for `records`, `counts` holding each record's number of adverse events."""
     n = len(records)
     days = float(sum(r.patient_days for r in records))
-    counts = [events_of(r) for r in records]
     aes = sum(counts)
     harmed = sum(1 for c in counts if c > 0)
     low, high = wilson_interval(harmed, n)
@@ -161,7 +162,7 @@ def _group(records: Iterable[Record], by: str) -> dict[str, list[Record]]:
 
 def rates(records: Iterable[Record], *, by: str = "month") -> list[RateRow]:
     """One row per period that has reviewed records, in period order."""
-    return [_row(key, group, lambda r: len(r.events)) for key, group in
+    return [_row(key, group, [len(r.events) for r in group]) for key, group in
             _group(records, by).items()]
 
 
@@ -189,10 +190,9 @@ def rates_by_category(
                 if value not in seen:
                     seen.append(value)
             per_record.append(counts)
-        position = {id(record): i for i, record in enumerate(group)}
         for value in seen:
-            rows.append(_row(key, group, lambda r, v=value: per_record[position[id(r)]].get(
-                v, 0), category=value))
+            rows.append(_row(key, group, [c.get(value, 0) for c in per_record],
+                             category=value))
     return rows
 
 
