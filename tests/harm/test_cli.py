@@ -131,3 +131,23 @@ def test_create_team_with_settings(tree):
 def test_create_team_unknown_trigger_list(tree):
     result = _run("create-team", "--code", "G", "--org", "H2", "--trigger-list", "nope")
     assert result.exit_code == 1 and "'nope' is not a trigger list." in result.output
+
+
+def test_u_chart_of_imported_gtt_equals_qicharts2(tree, tmp_path):
+    """Through the database: import the gtt data set, read the team's monthly rates back,
+    and draw the u chart; it equals qicharts2's."""
+    from safehands.harm.queries import team_get, team_rates
+    from safehands.harm.rates import u_chart
+
+    from ._gtt_data import DATA
+
+    _run("create-team", "--code", "GTT-H1", "--org", "H1")
+    records, events = _write_gtt_files(tmp_path)
+    _run("import-reviews", str(records), "--events", str(events), "--team", "GTT-H1")
+    data = u_chart(team_rates(team=team_get(code="GTT-H1"), by="month")).data
+    with open(DATA / "gtt_harm_rate__u.csv", newline="") as handle:
+        golden = list(csv.DictReader(handle))
+    assert len(data) == len(golden)
+    for (_, ours), ref in zip(data.iterrows(), golden, strict=True):
+        for column in ("y", "cl", "lcl", "ucl"):
+            assert float(ours[column]) == pytest.approx(float(ref[column]), rel=1e-9)

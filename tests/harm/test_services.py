@@ -276,3 +276,11 @@ def test_admin_is_browse_only(client, team, make_user):
     client.force_login(admin)
     assert client.get("/admin/harm/gttteam/").status_code == 200
     assert client.get("/admin/harm/gttteam/add/").status_code == 403
+
+
+def test_sample_draw_refuses_overlapping_periods(team, discharges):
+    services.discharge_list_upload(team=team, text=discharges, actor=None)
+    _draw(team)
+    with pytest.raises(DomainError, match="overlaps the review period"):
+        _draw(team, start=date(2025, 3, 8))
+    assert ReviewPeriod.objects.count() == 1

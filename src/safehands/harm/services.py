@@ -56,6 +56,10 @@ RECORDS_HIDDEN = "GTT records of team {team} are visible only to its members and
 
 PERIOD_LOCKED = "The review period {period} is locked; unlock it first."
 PERIOD_ALREADY_DRAWN = "The sample for {period} was already drawn (seed {seed})."
+PERIOD_OVERLAP = (
+    "The period {start} to {end} overlaps the review period {other}; every stay belongs to one "
+    "period, so start the next period the day after the last one ends."
+)
 PERIOD_NOT_LOCKED = "The review period {period} is not locked."
 PERIOD_UNREVIEWED = "{count} record(s) of {period} are not confirmed yet; confirm them first."
 UNLOCK_REASON_MISSING = "Say why the period is unlocked; the reason is kept in the audit trail."
@@ -449,6 +453,11 @@ def sample_draw(*, team: GttTeam, start: date, actor: Any, seed: int | None = No
     the eligible stays are sorted by stay id and `random.Random(seed).sample` picks them."""
     _authorize(actor, "gtt.manage", team.population)
     end = start + timedelta(days=team.period_days - 1)
+    overlapping = ReviewPeriod.objects.filter(team=team, start__lte=end, end__gte=start).exclude(
+        start=start).first()
+    if overlapping is not None:
+        raise DomainError(PERIOD_OVERLAP.format(start=start, end=end, other=overlapping),
+                          {"field": "start"})
     period, _ = ReviewPeriod.objects.get_or_create(team=team, start=start,
                                                    defaults={"end": end})
     _check_unlocked(period)
