@@ -257,3 +257,13 @@ def test_bundle_audit_rejects_unknown_element_and_answer(enrolled, tree, measure
         services.bundle_audit_save(unit=tree["W1"], measure=measures["falls.rate"],
                                    period="2026-03", reference="1", answers={}, actor=None,
                                    today=TODAY)
+
+
+def test_values_protect_their_unit_and_measure(enrolled, tree, measures):
+    from django.db.models import ProtectedError
+
+    _upsert(tree["W1"], measures["falls.rate"], numerator=1, denominator=100)
+    with pytest.raises(ProtectedError):
+        tree["W1"].delete()
+    with pytest.raises(ProtectedError):
+        measures["falls.rate"].delete()

@@ -89,6 +89,48 @@ def read(text: str, fmt: str) -> ReadResult:
     raise ValueError(UNKNOWN_FORMAT.format(fmt=fmt))
 
 
+@dataclass
+class RowsResult:
+    """Rows as tuples (row, org_unit, measure, period, numerator, denominator, value,
+    comment): the import's fast path, a few times lighter than `Record`s."""
+
+    rows: list[tuple]
+    conflicts: list[Conflict]
+
+
+def read_rows(text: str, fmt: str) -> RowsResult:
+    if fmt == "csv":
+        return _read_csv_rows(text)
+    result = read(text, fmt)
+    return RowsResult([(r.row, r.org_unit, r.measure, r.period, r.numerator, r.denominator,
+                        r.value, r.comment) for r in result.records], result.conflicts)
+
+
+def _read_csv_rows(text: str) -> RowsResult:
+    lines = io.StringIO(text.lstrip("\ufeff"))
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header] != list(COLUMNS):
+        # Anything but the standard header: the general reader words the problems.
+        result = _read_csv(text)
+        return RowsResult([(r.row, r.org_unit, r.measure, r.period, r.numerator,
+                            r.denominator, r.value, r.comment) for r in result.records],
+                          result.conflicts)
+    conflicts = []
+    rows = []
+    width = len(COLUMNS)
+    previous = reader.line_num
+    for values in reader:
+        line, previous = previous + 1, reader.line_num  # a record's first line
+        if len(values) == width:
+            rows.append((line, values[0].strip(), values[1].strip(), values[2].strip(),
+                         values[3], values[4], values[5], values[6]))
+        elif values:
+            conflicts.append(Conflict(line, "row", ",".join(values), RAGGED_ROW.format(
+                found=len(values), expected=width)))
+    return RowsResult(rows, conflicts)
+
+
 def write(rows: list[dict[str, Any]], fmt: str) -> str:
     """rows: dicts with the COLUMNS keys, numbers as float or None."""
     if fmt == "csv":
@@ -120,7 +162,9 @@ def _read_csv(text: str) -> ReadResult:
         result.conflicts.append(Conflict(1, "header", ",".join(header), message))
         return result
     width = len(header)
-    for line, cells in enumerate(reader, start=2):
+    previous = reader.line_num
+    for cells in reader:
+        line, previous = previous + 1, reader.line_num  # a record's first line
         if not cells:
             continue
         if len(cells) != width:

@@ -127,8 +127,16 @@ class EntryBatch(models.Model):
 class DataValue(models.Model):
     """One reported number for (unit, measure, period)."""
 
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="data_values")
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="data_values")
+    # No database-level foreign keys or single-column indexes on the three references: a
+    # bulk import of a million values would spend most of its time in the per-row foreign-key
+    # triggers and redundant index updates. Integrity holds without them: imports check every
+    # code in the same transaction; org units, measures and batches are never deleted while
+    # values point at them (PROTECT, enforced by Django); the unique (unit, measure, period)
+    # and the (measure, period_start) indexes serve every lookup. docs/measurement.md.
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="data_values",
+                             db_constraint=False, db_index=False)
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="data_values",
+                                db_constraint=False, db_index=False)
     period = models.CharField(max_length=10, help_text="2025-03, 2025-W12 or 2025-Q1.")
     period_start = models.DateField(help_text="First day of the period, for ordering.")
     numerator = models.FloatField(null=True, blank=True)
@@ -138,6 +146,7 @@ class DataValue(models.Model):
     source = models.CharField(max_length=10, choices=SOURCE_CHOICES, default="form")
     version = models.PositiveIntegerField(default=1)
     batch = models.ForeignKey(EntryBatch, on_delete=models.PROTECT, related_name="+",
+                              db_constraint=False, db_index=False,
                               help_text="The write that set the current numbers.")
     updated_at = models.DateTimeField()
 
