@@ -133,7 +133,10 @@ def test_by_may_be_repeated_and_keeps_key_text(tmp_path: Path) -> None:
     assert set(written["region"]) == {"01"} and set(written["unit"]) == {"007"}
 
 
-def test_fast_and_plain_writers_agree_byte_for_byte(monthly: Path, tmp_path: Path) -> None:
+def test_fast_and_plain_writers_agree_byte_for_byte(
+    monthly: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_spc, "CHUNK_ROWS", 7)  # several chunks, header once
     frame = pd.read_csv(monthly)
     frame.loc[3, "events"] = None
     frame.loc[frame["ward"] == "B", "ward"] = None  # a missing key is an empty cell

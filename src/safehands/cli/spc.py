@@ -367,19 +367,29 @@ def _csv_plain(data: pd.DataFrame, names: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+CHUNK_ROWS = 500_000  # rows formatted and written at a time: bounded memory for big exports
+
+
 def _csv_polars(data: pd.DataFrame, names: list[str], path: Path) -> None:
     import polars as pl
 
-    floats = [n for n in names if pd.api.types.is_float_dtype(data[n].dtype)]
-    raw = pl.DataFrame({n: data[n].to_numpy(dtype=float, na_value=np.nan) for n in floats})
-    texts = raw.select([_polars_float_text(pl, pl.col(n)).alias(n) for n in floats])  # parallel
-    columns = []
-    for name in names:
-        if name in floats:
-            columns.append(_fix_tiny(texts[name], data[name].to_numpy(dtype=float)))
-        else:
-            columns.append(_polars_column(pl, name, data[name]))
-    pl.DataFrame(columns).write_csv(path, null_value="", quote_style="necessary")
+    floats = {n for n in names if pd.api.types.is_float_dtype(data[n].dtype)}
+    with path.open("wb") as out:
+        for start in range(0, max(len(data), 1), CHUNK_ROWS):
+            chunk = data.iloc[start : start + CHUNK_ROWS]
+            raw = pl.DataFrame(
+                {n: chunk[n].to_numpy(dtype=float, na_value=np.nan) for n in names if n in floats}
+            )
+            texts = raw.select([_polars_float_text(pl, pl.col(n)).alias(n) for n in raw.columns])
+            columns = [
+                _fix_tiny(texts[n], chunk[n].to_numpy(dtype=float))
+                if n in floats
+                else _polars_column(pl, n, chunk[n])
+                for n in names
+            ]
+            pl.DataFrame(columns).write_csv(
+                out, include_header=start == 0, null_value="", quote_style="necessary"
+            )
 
 
 def _polars_column(pl: Any, name: str, column: pd.Series) -> Any:
