@@ -26,10 +26,18 @@ def _records(n: int, rng: random.Random) -> list[Record]:
     start = date(2013, 1, 1)
     out = []
     for i in range(n):
-        events = tuple(Event(rng.choice("EEFFFG"), "medication")
-                       for _ in range(rng.choice((0,) * 87 + (1,) * 11 + (2, 2))))
-        out.append(Record(str(i), start + timedelta(days=rng.randrange(3650)),
-                          float(rng.randrange(1, 20)), events))
+        events = tuple(
+            Event(rng.choice("EEFFFG"), "medication")
+            for _ in range(rng.choice((0,) * 87 + (1,) * 11 + (2, 2)))
+        )
+        out.append(
+            Record(
+                str(i),
+                start + timedelta(days=rng.randrange(3650)),
+                float(rng.randrange(1, 20)),
+                events,
+            )
+        )
     return out
 
 
@@ -54,8 +62,9 @@ def bench_import() -> None:
     from safehands.harm.services import gtt_team_create, reviews_import
     from safehands.orgs.services import org_units_import
 
-    org_units_import(text="code,name,kind,parent_code\nNO,Norway,national,\n", actor=None,
-                     source="system")
+    org_units_import(
+        text="code,name,kind,parent_code\nNO,Norway,national,\n", actor=None, source="system"
+    )
     from safehands.orgs.models import OrgUnit
 
     team = gtt_team_create(code="B", population=OrgUnit.objects.get(code="NO"), actor=None)
@@ -71,10 +80,13 @@ def bench_import() -> None:
     records_text, events_text = "\n".join(records) + "\n", "\n".join(events) + "\n"
     for label in ("first import", "same files again"):
         began = time.perf_counter()
-        summary = reviews_import(team=team, records_text=records_text, events_text=events_text,
-                                 actor=None)
-        print(f"reviews_import, 10,000 records, {label}: {time.perf_counter() - began:.2f} s "
-              f"(created {summary.created}, unchanged {summary.unchanged})")
+        summary = reviews_import(
+            team=team, records_text=records_text, events_text=events_text, actor=None
+        )
+        print(
+            f"reviews_import, 10,000 records, {label}: {time.perf_counter() - began:.2f} s "
+            f"(created {summary.created}, unchanged {summary.unchanged})"
+        )
 
 
 if __name__ == "__main__":

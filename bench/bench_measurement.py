@@ -70,10 +70,13 @@ def run(database_url: str, units: int, import_months: int) -> None:
     from safehands.measurement import periods
 
     keys = periods.latest("monthly", count=import_months + 1)[:-1]
-    _timed(f"synthetic nation: {units} units enrolled",
-           lambda: national_setup(units=units, started=periods.parse(keys[0]).start))
-    text, rows = _timed("generate CSV text", lambda: national_values_csv(
-        units=units, months=import_months))
+    _timed(
+        f"synthetic nation: {units} units enrolled",
+        lambda: national_setup(units=units, started=periods.parse(keys[0]).start),
+    )
+    text, rows = _timed(
+        "generate CSV text", lambda: national_values_csv(units=units, months=import_months)
+    )
     print(f"  rows: {rows:,}", flush=True)
 
     stages: dict[str, float] = {}
@@ -85,26 +88,32 @@ def run(database_url: str, units: int, import_months: int) -> None:
         last[0] = now
 
     start = time.perf_counter()
-    summary = data_values_import(text=text, fmt="csv", actor=None, source="cli",
-                                 file_name="bench.csv", progress=progress)
+    summary = data_values_import(
+        text=text, fmt="csv", actor=None, source="cli", file_name="bench.csv", progress=progress
+    )
     elapsed = time.perf_counter() - start
     assert summary.created == rows and not summary.conflicts, summary.as_dict()["counts"]
-    print(f"  IMPORT {rows:,} values (create, audited): {elapsed:.1f} s "
-          f"({rows / elapsed:,.0f} values/s); stages: "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()), flush=True)
+    print(
+        f"  IMPORT {rows:,} values (create, audited): {elapsed:.1f} s "
+        f"({rows / elapsed:,.0f} values/s); stages: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()),
+        flush=True,
+    )
     start = time.perf_counter()
-    again = data_values_import(text=text, fmt="csv", actor=None, source="cli",
-                               file_name="bench.csv")
-    print(f"  re-import, all unchanged ({again.unchanged:,}): "
-          f"{time.perf_counter() - start:.1f} s", flush=True)
+    again = data_values_import(
+        text=text, fmt="csv", actor=None, source="cli", file_name="bench.csv"
+    )
+    print(
+        f"  re-import, all unchanged ({again.unchanged:,}): {time.perf_counter() - start:.1f} s",
+        flush=True,
+    )
     assert DataValue.objects.count() == rows
     del text
 
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user(username="bench.leader", password="x")
-    Membership.objects.create(user=user, org_unit=OrgUnit.objects.get(code="NAT"),
-                              role="viewer")
+    Membership.objects.create(user=user, org_unit=OrgUnit.objects.get(code="NAT"), role="viewer")
     client = Client()
     client.force_login(user)
 
@@ -112,17 +121,28 @@ def run(database_url: str, units: int, import_months: int) -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
-    print(f"  pages (data: {units} units x 5 measures x {import_months} months; "
-          "dashboards read the last 36 months):", flush=True)
-    _timed("national dashboard /measurement/NAT/dashboard/",
-           lambda: get("/measurement/NAT/dashboard/"), repeat=5)
-    _timed("region dashboard /measurement/NAT-R1/dashboard/",
-           lambda: get("/measurement/NAT-R1/dashboard/"), repeat=5)
+    print(
+        f"  pages (data: {units} units x 5 measures x {import_months} months; "
+        "dashboards read the last 36 months):",
+        flush=True,
+    )
+    _timed(
+        "national dashboard /measurement/NAT/dashboard/",
+        lambda: get("/measurement/NAT/dashboard/"),
+        repeat=5,
+    )
+    _timed(
+        "region dashboard /measurement/NAT-R1/dashboard/",
+        lambda: get("/measurement/NAT-R1/dashboard/"),
+        repeat=5,
+    )
     unit = national_unit_codes(units)[0]
-    _timed(f"unit chart page /measurement/{unit}/measures/falls.rate/",
-           lambda: get(f"/measurement/{unit}/measures/falls.rate/"), repeat=5)
-    _timed(f"unit overview /measurement/{unit}/", lambda: get(f"/measurement/{unit}/"),
-           repeat=5)
+    _timed(
+        f"unit chart page /measurement/{unit}/measures/falls.rate/",
+        lambda: get(f"/measurement/{unit}/measures/falls.rate/"),
+        repeat=5,
+    )
+    _timed(f"unit overview /measurement/{unit}/", lambda: get(f"/measurement/{unit}/"), repeat=5)
     print(f"  (measured {date.today().isoformat()})")
 
 
@@ -131,8 +151,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--units", type=int, default=2000)
     parser.add_argument("--import-months", type=int, default=100)
-    parser.add_argument("--pg", default=os.environ.get(
-        "SAFEHANDS_BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument(
+        "--pg", default=os.environ.get("SAFEHANDS_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    )
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -148,8 +169,19 @@ def main() -> None:
             subprocess.run(["psql", f"{host}/postgres", "-q", "-c", sql], check=True)
         targets.append(f"{host}/{PG_DB}")
     for url in targets:
-        subprocess.run([sys.executable, __file__, "--run", url, "--units", str(args.units),
-                        "--import-months", str(args.import_months)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--run",
+                url,
+                "--units",
+                str(args.units),
+                "--import-months",
+                str(args.import_months),
+            ],
+            check=True,
+        )
 
 
 if __name__ == "__main__":
