@@ -22,6 +22,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
+from typing import NamedTuple
 
 from safehands.core.errors import DomainError
 
@@ -62,8 +63,9 @@ class RatingsInvalid(DomainError):
                          + more, {"problems": [p.__dict__ for p in problems]})
 
 
-@dataclass(frozen=True)
-class Rating:
+class Rating(NamedTuple):
+    """One answer; a tuple because a national batch holds millions of them."""
+
     rater: str
     element: str
     value: int | None  # None means "unsure"
@@ -91,14 +93,16 @@ class ScoreRow:
         return (self.spread or 0) >= DISPUTED_SPREAD
 
 
+_VALUES: dict[str, int | None] = {str(v): v for v in SCALE} | {UNSURE: None}
+
+
 def parse_rating(text: str) -> int | None:
     """'1'..'4' -> int, 'unsure' (any case) -> None; anything else raises ValueError."""
     value = text.strip()
-    if value.lower() == UNSURE:
-        return None
-    if value in {str(v) for v in SCALE}:
-        return int(value)
-    raise ValueError(OFF_SCALE.format(value=value))
+    try:
+        return _VALUES[value.lower()]
+    except KeyError:
+        raise ValueError(OFF_SCALE.format(value=value)) from None
 
 
 def ratings_read(text: str, *, elements: Iterable[str], instrument: str,
@@ -121,7 +125,7 @@ def ratings_read(text: str, *, elements: Iterable[str], instrument: str,
     first_seen: dict[tuple[str, str], int] = {}
     for cells in reader:
         row = reader.line_num
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue
         if len(cells) != len(header):
             problems.append(Problem(row, "row", RAGGED_ROW.format(found=len(cells),

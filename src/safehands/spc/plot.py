@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -69,7 +70,7 @@ def vegalite_spec(
             },
         },
         {
-            "mark": {"type": "point", "filled": True, "size": 40},
+            "mark": {"type": "point", "filled": True, "size": 40, "opacity": 1},
             "encoding": {
                 "x": x_encoding,
                 "y": {"field": "y", "type": "quantitative"},
@@ -88,8 +89,22 @@ def vegalite_spec(
             },
         },
     ]
+    if result.x_kind == "category":  # funnel plots: dots only, as qicharts2 draws them
+        layers.pop(3)
+    starts = [v["x"] for prev, v in pairwise(values) if v["part"] != prev["part"]]
+    if starts:  # a dashed rule where each new phase begins
+        layers.append(
+            {
+                "data": {"values": [{"x": x} for x in starts]},
+                "mark": {"type": "rule", "strokeDash": [2, 3], "color": LIMIT_COLOUR},
+                "encoding": {"x": x_encoding},
+            }
+        )
     if annotations:
         layers.extend(_annotation_layers(annotations, rows, x_encoding))
+    for layer in layers:  # one axis title, whichever layers are drawn
+        if "y" in layer.get("encoding", {}):
+            layer["encoding"]["y"]["title"] = y_title
     spec: dict[str, Any] = {
         "$schema": VEGA_LITE_SCHEMA,
         "width": width,
