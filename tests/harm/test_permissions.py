@@ -37,6 +37,7 @@ TEAM_ROUTES = {
     "api/v1/harm/teams/<team>/records": ("get", "records"),
     "harm/teams/<str:team>/discharges/": ("post", "manage"),
     "harm/teams/<str:team>/members/": ("post", "manage"),
+    "harm/teams/<str:team>/settings/": ("post", "manage"),
     "harm/teams/<str:team>/sample/": ("post", "manage"),
     "harm/teams/<str:team>/periods/<int:period_id>/lock/": ("post", "manage"),
 }

@@ -132,3 +132,21 @@ def test_rates_api(client, two_teams, make_user):
     children = client.get("/api/v1/harm/units/NO/children").json()
     assert {c["unit"]: c["suppressed"] for c in children} == {"R1": True, "R2": True}
     assert client.get("/api/v1/harm/units/NO/rates?by=week").status_code == 422
+
+
+def test_team_settings_change_is_audited(client, team, crew):
+    from safehands.audit.models import AuditEvent
+
+    client.force_login(crew["coord"])
+    response = client.post(f"/harm/teams/{team.code}/settings/", {
+        "sample_size": "20", "period_days": "14", "excluded_services": "psychiatry, obstetrics",
+        "trigger_variant": "ihi"}, follow=True)
+    assert b"The team&#x27;s settings are saved." in response.content
+    team.refresh_from_db()
+    assert (team.sample_size, team.excluded_services) == (20, ["psychiatry", "obstetrics"])
+    event = AuditEvent.objects.get(action="harm.team.update")
+    assert event.before["sample_size"] == 10 and event.after["sample_size"] == 20
+    response = client.post(f"/harm/teams/{team.code}/settings/", {
+        "sample_size": "0", "period_days": "14", "excluded_services": "",
+        "trigger_variant": "ihi"}, follow=True)
+    assert b"The sample size must be at least 1" in response.content

@@ -67,6 +67,7 @@ ROUTES: dict[str, str] = {
     "harm/teams/<str:team>/": "gtt_team",
     "harm/teams/<str:team>/discharges/": "gtt_team",
     "harm/teams/<str:team>/members/": "gtt_team",
+    "harm/teams/<str:team>/settings/": "gtt_team",
     "harm/<str:code>/teams/": "gtt_unit_manage",
     "harm/teams/<str:team>/sample/": "gtt_team",
     "harm/teams/<str:team>/periods/<int:period_id>/": "gtt_team",

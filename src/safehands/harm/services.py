@@ -49,6 +49,7 @@ POPULATION_OVERLAP = (
     "exactly one sampling population."
 )
 SAMPLE_SIZE_INVALID = "The sample size must be at least 1 stay per period."
+PERIOD_DAYS_INVALID = "A review period lasts at least 1 day."
 MEMBER_ROLE_INVALID = "'{value}' is not a GTT team role; use one of {roles}."
 MEMBER_NEEDS_ACCESS = "{user} has no GTT review rights on {unit}; grant a role there first."
 NOT_A_MEMBER = "You are not a {role} of GTT team {team}."
@@ -192,6 +193,34 @@ def gtt_team_create(*, code: str, population: OrgUnit, actor: Any, name: str = "
     team.save()
     audit_record(actor=actor, action="harm.team.create", target=team,
                  org_path=population.path, after=snapshot(team), source=source)
+    return team
+
+
+@transaction.atomic
+def gtt_team_update(*, team: GttTeam, actor: Any, sample_size: int, period_days: int,
+                    excluded_services: list[str], trigger_variant: str,
+                    source: str = "web") -> GttTeam:
+    """Change the sampling settings. Periods already drawn keep their sample and seed."""
+    _authorize(actor, "gtt.manage", team.population)
+    if sample_size < 1:
+        raise DomainError(SAMPLE_SIZE_INVALID, {"field": "sample_size"})
+    if period_days < 1:
+        raise DomainError(PERIOD_DAYS_INVALID, {"field": "period_days"})
+    if trigger_variant not in gtt_content().variants:
+        raise DomainError(f"'{trigger_variant}' is not a trigger list.",
+                          {"field": "trigger_variant"})
+    fields = ["sample_size", "period_days", "excluded_services", "trigger_variant"]
+    before = snapshot(team, fields)
+    team.sample_size = sample_size
+    team.period_days = period_days
+    team.excluded_services = [s.strip().lower() for s in excluded_services if s.strip()]
+    team.trigger_variant = trigger_variant
+    after = snapshot(team, fields)
+    if after != before:
+        team.full_clean()
+        team.save(update_fields=fields)
+        audit_record(actor=actor, action="harm.team.update", target=team,
+                     org_path=team.population.path, before=before, after=after, source=source)
     return team
 
 

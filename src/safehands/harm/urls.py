@@ -6,6 +6,7 @@ app_name = "harm"
 urlpatterns = [
     path("teams/<str:team>/", views.team_detail, name="team"),
     path("teams/<str:team>/members/", views.member_add, name="member_add"),
+    path("teams/<str:team>/settings/", views.team_settings, name="team_settings"),
     path("teams/<str:team>/discharges/", views.discharge_upload, name="discharge_upload"),
     path("teams/<str:team>/sample/", views.sample, name="sample"),
     path("teams/<str:team>/periods/<int:period_id>/", views.period_detail, name="period"),

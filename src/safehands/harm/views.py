@@ -23,6 +23,7 @@ from safehands.harm.services import (
     discharge_list_upload,
     gtt_member_add,
     gtt_team_create,
+    gtt_team_update,
     is_member,
     primary_review_save,
     record_confirm,
@@ -109,6 +110,7 @@ def team_detail(request: HttpRequest, team: str) -> HttpResponse:
     return render(request, "harm/team.html", {
         "team": team_obj,
         "roles": MemberRole.choices,
+        "variants": list(gtt_content().variants.values()),
         "may_records": may_records,
         "may_manage": can(user, "gtt.manage", team_obj.population),
         "members": team_obj.members.select_related("user").order_by("role", "user__username"),
@@ -304,6 +306,28 @@ def member_add(request: HttpRequest, team: str) -> HttpResponse:
         gtt_member_add(team=team_obj, user=user, role=request.POST.get("role", ""),
                        actor=request.user, source="web")
         messages.success(request, _("%(user)s joined the team.") % {"user": username})
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("harm:team", team=team_obj.code)
+
+
+@login_required
+@require_POST
+def team_settings(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj = queries.team_get(code=team)
+    authorize(request.user, "gtt.manage", team_obj.population)
+    try:
+        sample_size = int(request.POST.get("sample_size", ""))
+        period_days = int(request.POST.get("period_days", ""))
+    except ValueError:
+        messages.error(request, _("Sample size and period length must be whole numbers."))
+        return redirect("harm:team", team=team_obj.code)
+    try:
+        gtt_team_update(team=team_obj, actor=request.user, sample_size=sample_size,
+                        period_days=period_days,
+                        excluded_services=request.POST.get("excluded_services", "").split(","),
+                        trigger_variant=request.POST.get("trigger_variant", ""), source="web")
+        messages.success(request, _("The team's settings are saved."))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("harm:team", team=team_obj.code)
