@@ -54,3 +54,18 @@ def test_one_series_is_chosen_by_key() -> None:
 def test_render_svg_offline(cdi: pd.DataFrame) -> None:
     result = qic(cdi, x="month", y="n", chart="c")
     assert render(result, fmt="svg").lstrip().startswith(b"<svg")
+
+
+def test_phases_get_a_rule_and_categories_are_dots_only(cdi: pd.DataFrame) -> None:
+    spec = vegalite_spec(qic(cdi, x="month", y="n", n="days", chart="u", part=[24]))
+    rules = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    assert rules[0]["data"]["values"] == [{"x": "2014-11-01"}]
+    funnel = qic(
+        pd.DataFrame({"x": ["b", "a", "c"], "y": [3, 4, 5], "n": [10, 12, 11]}),
+        x="x",
+        y="y",
+        n="n",
+        chart="p",
+    )
+    marks = [layer["mark"]["type"] for layer in vegalite_spec(funnel)["layer"]]
+    assert marks.count("line") == 3  # limits and centre line, no line through the dots
