@@ -173,6 +173,8 @@ def heatmap_spec(*, results: RoundResults, codes: list[str], labels: dict[str, s
                 "field": "pct", "type": "quantitative", "title": "% positive",
                 "scale": {"domain": [0, 100], "scheme": "blues"}}}},
             {"mark": {"type": "text", "fontSize": 11},
-             "encoding": {"text": {"field": "label"}}},
+             "encoding": {"text": {"field": "label"}, "color": {
+                 "condition": {"test": "datum.pct > 65", "value": "white"},
+                 "value": "black"}}},
         ],
     }
