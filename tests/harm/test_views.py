@@ -150,3 +150,19 @@ def test_team_settings_change_is_audited(client, team, crew):
         "sample_size": "0", "period_days": "14", "excluded_services": "",
         "trigger_variant": "ihi"}, follow=True)
     assert b"The sample size must be at least 1" in response.content
+
+
+def test_national_page_shows_each_teams_part_and_hides_small_counts(client, team, crew,
+                                                                      discharges, make_user):
+    services.discharge_list_upload(team=team, text=discharges, actor=None)
+    draw = services.sample_draw(team=team, start=date(2025, 3, 1), actor=None, seed=5)
+    for i, record in enumerate(draw.period.records.all()):
+        services.record_confirm(record=record, actor=crew["doctor"],
+                                events=[services.EventInput("F", "uti")] if i < 2 else [])
+    client.force_login(make_user("v", ("NO", "viewer")))
+    page = client.get("/harm/NO/national/").content.decode()
+    assert "<td>2025</td><td>GTT-H1</td><td>10</td>" in page
+    assert "hidden" in page and "<td>1.000</td>" in page
+    client.force_login(crew["coord"])
+    page = client.get("/harm/H1/national/").content.decode()
+    assert "<td>2025</td><td>GTT-H1</td><td>10</td><td>2</td><td>11</td>" in page

@@ -193,3 +193,29 @@ def national_estimates(*, unit: OrgUnit) -> list[NationalYear]:
                 population=sizes.get((team.pk, row.period), 0)))
     return [NationalYear(gtt_rates.national_estimate(strata, period=year), strata)
             for year, strata in sorted(per_year.items())]
+
+
+@dataclass(frozen=True)
+class StratumRow:
+    year: str
+    stratum: gtt_rates.Stratum
+    weight: float
+    suppressed: bool
+
+
+def national_strata_visible(*, years: list[NationalYear], unit: OrgUnit,
+                            user: Any) -> list[StratumRow]:
+    """Each team's part in each year's estimate, so every figure traces to its data. For users
+    who may not read the records, small counts of harmed stays are hidden as in roll-ups."""
+    rows = []
+    may_review = can(user, "gtt.review", unit)
+    for year in years:
+        total = year.estimate.population or 0
+        counts = {s.team: s.harmed for s in year.strata}
+        hide = set() if may_review else suppressed_cells(
+            counts, children={"total": list(counts)}, threshold=SUPPRESSION_THRESHOLD)
+        for s in year.strata:
+            weight = s.population / total if total and s.team not in year.estimate.excluded \
+                else 0.0
+            rows.append(StratumRow(year.estimate.period, s, weight, s.team in hide))
+    return rows

@@ -90,8 +90,10 @@ def national(request: HttpRequest, code: str) -> HttpResponse:
     """Yearly population-weighted share of stays with harm, shaped like the national report."""
     unit = org_unit_get(code=code)
     authorize(request.user, "gtt.view", unit)
+    years = queries.national_estimates(unit=unit)
     return render(request, "harm/national.html", {
-        "unit": unit, "years": queries.national_estimates(unit=unit)})
+        "unit": unit, "years": years,
+        "strata": queries.national_strata_visible(years=years, unit=unit, user=request.user)})
 
 
 def _team(request: HttpRequest, code: str):
