@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safehands.cli import spc as cli_spc
 from safehands.cli.spc import OUTPUT_COLUMNS, spc, write_csv
@@ -309,3 +312,18 @@ def test_plot_writes_the_chart(suffix: str, tmp_path: Path) -> None:
     assert code == 0, output
     start = {".svg": b"<svg", ".png": b"\x89PNG", ".pdf": b"%PDF"}[suffix]
     assert plot.read_bytes().lstrip().startswith(start)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1))
+def test_polars_float_text_is_python_repr(values: list[float]) -> None:
+    pl = pytest.importorskip("polars")
+    array = np.array(values, dtype=float)
+    raw = pl.DataFrame({"v": array})
+    text = raw.select(cli_spc._polars_float_text(pl, pl.col("v")).alias("v"))["v"]
+    text = cli_spc._fix_tiny(text, array)
+    expected = [cli_spc._float_text(v) or None for v in values]
+    assert text.to_list() == expected
+    for shown, value in zip(expected, values, strict=True):
+        if shown is not None:
+            assert float(shown) == value  # round-trips
