@@ -154,3 +154,23 @@ def test_api_results_carry_no_numbers_for_hidden_cells(client, open_round, coord
     team = next(s for s in body["scales"] if s["scale"] == "teamwork_climate")
     assert (team["respondents"], team["pct_positive"], team["mature"]) == (6, 100.0, True)
     assert client.get(f"/api/v1/culture/rounds/{open_round.pk}/results/W3").status_code == 403
+
+
+def test_sops_round_results_page(client, tree, instruments, coordinator):
+    import datetime
+
+    today = datetime.date.today()
+    sops = services.round_open(root=tree["H1"], instrument=instruments["sops-hospital-2"],
+                               title="SOPS 2026", opens_on=today, closes_on=today,
+                               actor=coordinator)
+    code = RoundUnit.objects.get(survey_round=sops, org_unit__code="W1").join_code
+    for n in range(6):
+        services.response_submit(survey_round=sops, join_code=code,
+                                 answers={"A1": 4 + n % 2, "A8": 4, "A9": 2, "E1": 5})
+    client.force_login(coordinator)
+    page = client.get(f"/culture/rounds/{sops.pk}/units/W1/").content.decode()
+    assert "SOPS: %" in page and "Mature" not in page
+    assert "Teamwork" in page
+    body = client.get(f"/api/v1/culture/rounds/{sops.pk}/results/W1").json()
+    team = next(s for s in body["scales"] if s["scale"] == "teamwork")
+    assert (team["respondents"], team["pct_positive"], team["mature"]) == (6, 100.0, None)

@@ -31,8 +31,7 @@ EXPORT_TOO_FEW = gettext_noop("Too few respondents: answers for this group canno
 
 
 def _unit_label(unit) -> str:
-    return unit.display_name(get_language() or "en") if hasattr(unit, "display_name") \
-        else unit.name
+    return unit.display_name((get_language() or "en")[:2])
 
 
 # --- signed-in pages -----------------------------------------------------------------------
@@ -317,7 +316,8 @@ def _answer_page(request: HttpRequest, survey_round: SurveyRound, unit, submit) 
         except DomainError as error:
             messages.error(request, _(error.message))
     return render(request, "culture/answer.html", {
-        "round": survey_round, "unit": unit, "items": _form_items(survey_round, given),
+        "round": survey_round, "unit": unit, "unit_name": _unit_label(unit),
+        "items": _form_items(survey_round, given),
         "demo": survey_round.instrument.wording == "demo",
     })
 
