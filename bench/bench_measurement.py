@@ -165,7 +165,7 @@ def main() -> None:
         targets.append(f"sqlite:///{folder}/bench.sqlite3")
     if args.db in ("postgres", "both"):
         host = args.pg.rsplit("/", 1)[0] if args.pg.count("/") > 2 else args.pg
-        for sql in (f"drop database if exists {PG_DB}", f"create database {PG_DB}"):
+        for sql in (f"drop database if exists {PG_DB} with (force)", f"create database {PG_DB}"):
             subprocess.run(["psql", f"{host}/postgres", "-q", "-c", sql], check=True)
         targets.append(f"{host}/{PG_DB}")
     for url in targets:

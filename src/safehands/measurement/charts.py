@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from django.utils.translation import gettext_noop
+
 from safehands.measurement import rules
 from safehands.spc import qic
 from safehands.spc.errors import SpcInputError
@@ -26,15 +28,15 @@ SINGLE_VALUE_CHART = {"xbar": "i", "s": "i"}
 MIN_POINTS = 2
 
 VARIATION_LABELS = {
-    "common_cause": "Common cause variation",
-    "special_cause_improvement": "Special cause: improvement",
-    "special_cause_concern": "Special cause: concern",
-    "special_cause_neither": "Special cause",
+    "common_cause": gettext_noop("Common cause variation"),
+    "special_cause_improvement": gettext_noop("Special cause: improvement"),
+    "special_cause_concern": gettext_noop("Special cause: concern"),
+    "special_cause_neither": gettext_noop("Special cause"),
 }
 ASSURANCE_LABELS = {
-    "consistently_meets": "Consistently meets the target",
-    "consistently_fails": "Consistently fails the target",
-    "hit_and_miss": "Hits and misses the target",
+    "consistently_meets": gettext_noop("Consistently meets the target"),
+    "consistently_fails": gettext_noop("Consistently fails the target"),
+    "hit_and_miss": gettext_noop("Hits and misses the target"),
 }
 
 
