@@ -174,3 +174,18 @@ def test_sops_round_results_page(client, tree, instruments, coordinator):
     body = client.get(f"/api/v1/culture/rounds/{sops.pk}/results/W1").json()
     team = next(s for s in body["scales"] if s["scale"] == "teamwork")
     assert (team["respondents"], team["pct_positive"], team["mature"]) == (6, 100.0, None)
+
+
+def test_unconfirmed_instrument_structure_is_flagged(client, tree, instruments, coordinator,
+                                                      open_round):
+    import datetime
+
+    today = datetime.date.today()
+    sops = services.round_open(root=tree["H1"], instrument=instruments["sops-hospital-2"],
+                               title="SOPS", opens_on=today, closes_on=today,
+                               actor=coordinator)
+    client.force_login(coordinator)
+    assert b"tbc-structure" in client.get(f"/culture/rounds/{sops.pk}/units/H1/").content
+    assert b"tbc-structure" in client.get(f"/culture/rounds/{sops.pk}/").content
+    assert b"tbc-structure" not in client.get(
+        f"/culture/rounds/{open_round.pk}/units/H1/").content      # SAQ is verified
