@@ -186,3 +186,41 @@ def test_pages_speak_norwegian(client, people, closed):
     text = client.get(f"/assessment/{closed.pk}/report/").content.decode()
     assert "Hvor starte" in text and "Profil per område" in text
     assert "Kompetanse i pasientsikkerhet og kvalitetsforbedring" in text
+
+
+def test_members_see_the_spread_only_after_rating_everything(client, people, nap):
+    from safehands.assessment.services import assessment_start, ratings_save, team_member_invite
+    from safehands.orgs.models import OrgUnit
+
+    a = assessment_start(org_unit=OrgUnit.objects.get(code="H1"), instrument=nap, title="S",
+                         actor=people["coord"])
+    team_member_invite(assessment=a, username="nurse", actor=people["coord"])
+    client.force_login(people["nurse"])
+    page = client.get(f"/assessment/{a.pk}/consensus/").content.decode()
+    assert "Rate every element yourself first" in page and "consensus-form" not in page
+    codes = nap.elements.values_list("code", flat=True)
+    ratings_save(assessment=a, ratings={c: ("2", "") for c in codes}, actor=people["nurse"])
+    page = client.get(f"/assessment/{a.pk}/consensus/").content.decode()
+    assert "consensus-form" in page
+    client.force_login(people["viewer"])  # not on the team: a leader reading along
+    assert "consensus-form" in client.get(f"/assessment/{a.pk}/consensus/").content.decode()
+
+
+def test_programme_administrator_edits_an_element_in_the_admin(client, make_user, content):
+    from safehands.assessment.models import Element
+    from safehands.audit.models import AuditEvent
+
+    admin = make_user("padmin", is_programme_admin=True, is_staff=True)
+    client.force_login(admin)
+    element = Element.objects.get(code="nap.lc.01")
+    page = client.get(f"/admin/assessment/element/{element.pk}/change/")
+    assert page.status_code == 200
+    form = {"name": "Leaders follow up safety every month", "name_nb": element.name_nb,
+            "source": element.source, "confidence": "M", "position": element.position,
+            "instrument": element.instrument_id, "area": element.area_id,
+            "criteria": element.criteria}
+    response = client.post(f"/admin/assessment/element/{element.pk}/change/", form)
+    assert response.status_code == 302, response.content[:500]
+    element.refresh_from_db()
+    assert element.name == "Leaders follow up safety every month" and element.locally_edited
+    assert AuditEvent.objects.filter(action="assessment.element.edited").exists()

@@ -220,7 +220,13 @@ def assessment_consensus(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The agreed scores are saved."))
         return redirect("assessment:consensus", pk=pk)
     report = queries.assessment_report(assessment=assessment)
+    # Members rate on their own first: while the assessment is open, a member sees the
+    # others' spread only after rating every element.
+    rated = queries.raters_done(assessment=assessment).get(request.user.pk, 0)
+    hidden = (assessment.is_open and queries.is_member(assessment=assessment, user=request.user)
+              and rated < len(report.elements))
     return render(request, "assessment/consensus.html", {
+        "hide_spread": hidden,
         "assessment": assessment, "unit": assessment.org_unit, "report": report,
         "sections": [(area, [(line, _suggestion(line)) for line in area.elements])
                      for area in report.areas],
