@@ -166,3 +166,23 @@ def test_national_page_shows_each_teams_part_and_hides_small_counts(client, team
     client.force_login(crew["coord"])
     page = client.get("/harm/H1/national/").content.decode()
     assert "<td>2025</td><td>GTT-H1</td><td>10</td><td>2</td><td>11</td>" in page
+
+
+def test_reviews_import_api(client, team, crew):
+    from .test_import import EVENTS, RECORDS
+
+    client.force_login(crew["coord"])
+    url = f"/api/v1/harm/teams/{team.code}/reviews/import"
+    answer = client.post(url, {"records_csv": RECORDS, "events_csv": EVENTS, "dry_run": True},
+                         content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["status"] == "dry_run"
+    assert not ReviewRecord.objects.exists()
+    answer = client.post(url, {"records_csv": RECORDS, "events_csv": EVENTS},
+                         content_type="application/json")
+    assert answer.json()["counts"] == {"created": 3, "updated": 0, "unchanged": 0, "events": 3}
+    bad = client.post(url, {"records_csv": RECORDS, "events_csv": EVENTS.replace("A1,E", "A1,Z")},
+                      content_type="application/json")
+    assert bad.status_code == 400
+    assert bad.json()["message"] == "Nothing was imported: 1 problem(s)."
+    (problem,) = bad.json()["extra"]["problems"]
+    assert (problem["file"], problem["row"], problem["field"]) == ("EVENTS.csv", 2, "severity")

@@ -75,6 +75,7 @@ ROUTES: dict[str, str] = {
     "harm/teams/<str:team>/records/<str:stay_id>/": "gtt_team",
     "api/v1/harm/teams/<team>/rates": "gtt_team",
     "api/v1/harm/teams/<team>/records": "gtt_team",
+    "api/v1/harm/teams/<team>/reviews/import": "gtt_team",
     # Self-assessment: "assessment" routes are proven in tests/assessment/test_permissions.py.
     "assessment/instruments/": "signed_in",
     "assessment/instruments/<str:code>/": "assessment",

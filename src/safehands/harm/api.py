@@ -9,9 +9,10 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from safehands.core.errors import DomainError
 from safehands.harm import queries
 from safehands.harm import rates as gtt_rates
-from safehands.harm.services import records_authorize
+from safehands.harm.services import records_authorize, reviews_import
 from safehands.orgs.access import authorize
 from safehands.orgs.queries import org_unit_get
 
@@ -132,3 +133,41 @@ def team_records_api(request: HttpRequest, team: str) -> list[dict]:
                          "triggers": e.triggers} for e in r.events.all()]}
             for r in team_obj.records.prefetch_related("events").order_by("discharge_date",
                                                                           "stay_id")]
+
+
+class ReviewsImportIn(Schema):
+    records_csv: str
+    events_csv: str | None = None
+    dry_run: bool = False
+
+
+class ImportCounts(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    events: int
+
+
+class ReviewsImportOut(Schema):
+    status: str
+    dry_run: bool
+    counts: ImportCounts
+
+
+IMPORT_INVALID = "Nothing was imported: {count} problem(s)."
+
+
+@router.post("/teams/{team}/reviews/import", response=ReviewsImportOut,
+             summary="Import completed reviews (RECORDS.csv and EVENTS.csv), all or nothing")
+def reviews_import_api(request: HttpRequest, team: str, payload: ReviewsImportIn) -> dict:
+    """The same contract as `safehands gtt import-reviews`. With any problem nothing changes
+    and the answer is 400 with every problem (file, row, field, message) in `extra`."""
+    team_obj = queries.team_get(code=team)
+    authorize(request.auth, "gtt.manage", team_obj.population)
+    summary = reviews_import(team=team_obj, records_text=payload.records_csv,
+                             events_text=payload.events_csv, actor=request.auth,
+                             dry_run=payload.dry_run, source="api")
+    result = summary.as_dict()
+    if summary.problems:
+        raise DomainError(IMPORT_INVALID.format(count=len(summary.problems)), result)
+    return result
