@@ -176,3 +176,43 @@ def test_define_a_local_instrument(tmp_path, db, make_user):
     assert "instrument pulse: 1 items" in result.output
     bad = CliRunner().invoke(cli, ["survey", "define", str(src), "--as", "prog.admin"])
     assert bad.exit_code != 0 and "already an instrument" in bad.output
+
+
+def test_item_codes_match_without_case_and_with_ahrq_r_suffix(tmp_path):
+    text = "a1,A8,A9R\n5,4,1\n4,4,2\n3,4,4\n9,2,5\n,1,9\n"
+    result, rows = _run(tmp_path, text, "--instrument", "sops-hospital-2")
+    assert result.exit_code == 0, result.output
+    team = next(r for r in rows if r["scale"] == "teamwork")
+    assert float(team["pct_positive"]) == pytest.approx((200 / 3 + 60 + 50) / 3)
+
+
+def test_r_suffix_on_a_positively_worded_item_is_refused(tmp_path):
+    result, _ = _run(tmp_path, "A1R\n4\n", "--instrument", "sops-hospital-2")
+    assert result.exit_code != 0
+    assert "'A1R' marks A1 as negatively worded" in result.output
+
+
+def test_spreadsheet_whole_numbers_are_accepted_and_fractions_refused(tmp_path):
+    result, rows = _run(tmp_path, "SAQ1\n4.0\n4\n4\n4\n4\n", "--instrument", "saq")
+    assert result.exit_code == 0, result.output
+    assert rows[0]["pct_positive"] == "100"
+    result, _ = _run(tmp_path, "SAQ1\n3.5\n", "--instrument", "saq")
+    assert "row 2, column SAQ1: '3.5' is not a whole number" in result.output
+
+
+def test_duplicate_item_column_is_an_error(tmp_path):
+    result, _ = _run(tmp_path, "SAQ1,saq1\n4,4\n", "--instrument", "saq")
+    assert result.exit_code != 0 and "item SAQ1 appears twice" in result.output
+
+
+def test_reserved_and_empty_group_values_are_errors(tmp_path):
+    result, _ = _run(tmp_path, "unit,SAQ1\nall,4\n,4\n", "--instrument", "saq", "--by", "unit")
+    assert result.exit_code != 0
+    assert "row 2, column unit: 'all' is reserved" in result.output
+    assert "row 3, column unit: the group is empty" in result.output
+
+
+def test_many_problems_are_summarised(tmp_path):
+    text = "SAQ1\n" + "7\n" * 15
+    result, _ = _run(tmp_path, text, "--instrument", "saq")
+    assert result.exit_code != 0 and "and 5 more problems" in result.output
