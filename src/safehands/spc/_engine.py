@@ -237,7 +237,8 @@ def _lines(
     y_neg: bool,
 ) -> dict[str, Any]:
     """Values, lines and signals, as qicharts2 finishes them (QICHARTS2_METHODS §1.8-12)."""
-    y = f.y * multiply
+    scale = (lambda v: v) if multiply == 1 else (lambda v: v * multiply)
+    y = scale(f.y)
     out: dict[str, Any] = {
         "y_sum": sub["y_sum"],
         "y_count": sub["y_length"].astype(np.int64),
@@ -245,11 +246,12 @@ def _lines(
         "y_sd": sub["y_sd"],
         "n": f.n,
         "y": y,
-        "cl": f.cl * multiply,
+        "cl": scale(f.cl),
     }
     for name in ("lcl", "ucl", "lcl_95", "ucl_95"):
-        v = getattr(f, name) * multiply
-        v[~np.isfinite(v)] = np.nan  # non-finite limits become NA
+        v = scale(getattr(f, name))
+        if np.isinf(v).any():
+            v = np.where(np.isinf(v), np.nan, v)  # non-finite limits become NA
         out[name] = v
     with np.errstate(invalid="ignore"):
         out["sigma_signal"] = (y > out["ucl"]) | (y < out["lcl"])  # strict; NA is no signal
@@ -753,4 +755,6 @@ def _int_or_na(per_segment: np.ndarray, rows: np.ndarray) -> pd.arrays.IntegerAr
     """A per-segment count spread over its `rows` (per segment), as a nullable integer column."""
     missing = np.isnan(per_segment)
     values = np.where(missing, 0, per_segment).astype(np.int64)
-    return pd.arrays.IntegerArray(np.repeat(values, rows), np.repeat(missing, rows))
+    total = int(rows.sum())
+    mask = np.repeat(missing, rows) if missing.any() else np.zeros(total, dtype=bool)
+    return pd.arrays.IntegerArray(np.repeat(values, rows), mask)
