@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from safehands.harm.models import GttTeam, ReviewPeriod, ReviewRecord
+from safehands.harm.models import GttTeam, ReviewPeriod, ReviewRecord, Stay
 from safehands.harm.queries import national_estimates, team_rate_records
 
 
@@ -15,8 +15,10 @@ def test_demo_two_teams_two_years_realistic_harm_idempotent(db):
     orgs_demo_load()
     first = demo_load(today=date(2026, 11, 26))
     second = demo_load(today=date(2026, 11, 26))
+    assert not Stay.objects.filter(discharge_time__date__gte=date(2026, 11, 26)).exists()
     assert first["gtt_teams_created"] == 2
-    assert first["gtt_periods_sampled"] == 2 * 52
+    assert first["gtt_periods_sampled"] == 2 * 53
+    assert first["gtt_records_confirmed"] == 2 * 52 * 10
     assert set(second.values()) == {0}
     assert GttTeam.objects.count() == 2
     assert ReviewPeriod.objects.filter(locked_at__isnull=False).exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -284,3 +284,14 @@ def test_sample_draw_refuses_overlapping_periods(team, discharges):
     with pytest.raises(DomainError, match="overlaps the review period"):
         _draw(team, start=date(2025, 3, 8))
     assert ReviewPeriod.objects.count() == 1
+
+
+def test_sample_draw_waits_until_the_period_is_over(team):
+    from django.utils import timezone
+
+    start = timezone.localdate() - timedelta(days=5)
+    with pytest.raises(DomainError) as error:
+        services.sample_draw(team=team, start=start, actor=None, seed=1)
+    assert error.value.message == services.PERIOD_NOT_OVER.format(
+        end=start + timedelta(days=13))
+    assert not ReviewPeriod.objects.exists()

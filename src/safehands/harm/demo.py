@@ -47,7 +47,9 @@ PEOPLE = (
     ("ahus.doctor", "Jon Overlege", "GTT-AHUS", "physician"),
 )
 LOCKED_BY = "hso.coordinator"
-PERIODS = 52  # two years of two-week periods
+# Two years of reviewed two-week periods, then one sampled and waiting for review, then one
+# whose discharge list is uploaded and waits for its draw.
+PERIODS = 54
 SCREENED_PERIODS = 4  # the latest completed periods also carry both nurses' screenings
 
 P_HARMED = 0.13
@@ -68,7 +70,7 @@ def _pick(rng: random.Random, weighted) -> Any:
 
 
 def _first_period_start(today: date) -> date:
-    """Periods start on Mondays; the last one ended before today."""
+    """Periods start on Mondays; the last one ended before today (its stays are closed)."""
     monday = today - timedelta(days=today.weekday())
     last_start = monday - timedelta(days=14)
     return last_start - timedelta(days=14 * (PERIODS - 1))
@@ -120,7 +122,7 @@ def demo_load(today: date | None = None) -> dict[str, int]:
     """Create the demo GTT teams and their reviews; nothing when they exist already."""
     counts = {"gtt_teams_created": 0, "gtt_periods_sampled": 0, "gtt_records_confirmed": 0,
               "gtt_adverse_events": 0}
-    today = today or timezone.localdate()
+    today = min(today or timezone.localdate(), timezone.localdate())
     for code, unit_code, name, size, seed in TEAMS:
         unit = OrgUnit.objects.filter(code=unit_code).first()
         if unit is None or GttTeam.objects.filter(code=code).exists():
@@ -138,19 +140,19 @@ def demo_load(today: date | None = None) -> dict[str, int]:
         # Completed periods are locked by the region's demo quality adviser, when present.
         locker = get_user_model().objects.filter(username=LOCKED_BY).first()
         start = _first_period_start(today)
-        for number in range(PERIODS + 1):
+        for number in range(PERIODS):
             period_start = start + timedelta(days=14 * number)
             discharge_list_upload(team=team, text=_discharge_csv(
                 rng, period_start, size, code, number), actor=None,
                 filename=f"discharges-{period_start:%Y-%m-%d}.csv", source="system")
-            if number == PERIODS:
-                break  # the current period's list is uploaded; drawing it is left to the team
+            if number == PERIODS - 1:
+                break  # the latest period's list is uploaded; drawing it is left to the team
             draw = sample_draw(team=team, start=period_start, actor=None,
                                seed=rng.randrange(2**40), source="system")
             counts["gtt_periods_sampled"] += 1
-            if number == PERIODS - 1:
-                continue  # the latest complete period waits for the team's review
-            screened = number >= PERIODS - 1 - SCREENED_PERIODS
+            if number == PERIODS - 2:
+                continue  # the period before waits for the team's review
+            screened = number >= PERIODS - 2 - SCREENED_PERIODS
             for record in draw.period.records.all():
                 events = _events(rng)
                 if screened:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -58,6 +59,12 @@ def team_for_unit(*, unit: OrgUnit) -> GttTeam | None:
 
 def period_list(*, team: GttTeam) -> QuerySet[ReviewPeriod]:
     return ReviewPeriod.objects.filter(team=team).select_related("draw").order_by("-start")
+
+
+def next_period_start(*, team: GttTeam) -> date | None:
+    """The day after the latest period ends: where the next period starts."""
+    last = ReviewPeriod.objects.filter(team=team).order_by("-end").first()
+    return last.end + timedelta(days=1) if last else None
 
 
 def record_list(*, period: ReviewPeriod) -> QuerySet[ReviewRecord]:

@@ -61,6 +61,10 @@ PERIOD_OVERLAP = (
     "The period {start} to {end} overlaps the review period {other}; every stay belongs to one "
     "period, so start the next period the day after the last one ends."
 )
+PERIOD_NOT_OVER = (
+    "The period ends on {end}: draw its sample once it is over, so that only closed stays "
+    "are sampled."
+)
 PERIOD_NOT_LOCKED = "The review period {period} is not locked."
 PERIOD_UNREVIEWED = "{count} record(s) of {period} are not confirmed yet; confirm them first."
 UNLOCK_REASON_MISSING = "Say why the period is unlocked; the reason is kept in the audit trail."
@@ -482,6 +486,8 @@ def sample_draw(*, team: GttTeam, start: date, actor: Any, seed: int | None = No
     the eligible stays are sorted by stay id and `random.Random(seed).sample` picks them."""
     _authorize(actor, "gtt.manage", team.population)
     end = start + timedelta(days=team.period_days - 1)
+    if end >= timezone.localdate():
+        raise DomainError(PERIOD_NOT_OVER.format(end=end), {"field": "start"})
     overlapping = ReviewPeriod.objects.filter(team=team, start__lte=end, end__gte=start).exclude(
         start=start).first()
     if overlapping is not None:

@@ -117,7 +117,7 @@ def team_detail(request: HttpRequest, team: str) -> HttpResponse:
         "may_manage": can(user, "gtt.manage", team_obj.population),
         "members": team_obj.members.select_related("user").order_by("role", "user__username"),
         "periods": queries.period_list(team=team_obj) if may_records else [],
-        "today": date.today().isoformat(),
+        "next_start": queries.next_period_start(team=team_obj),
         **_charts(gtt_rates.rates(records, by="month")),
         **_rate_tables(records),
     })
