@@ -113,3 +113,50 @@ def test_anonymous_callers_are_sent_to_sign_in(client, national_round):
                 "/culture/units/W1/rounds/new/"):
         assert client.get(url).status_code == 302
     assert client.get(f"/api/v1/culture/rounds/{r}/results/W1").status_code == 401
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_instrument_pages_read_for_everyone_signed_in_write_for_programme_admins(
+        client, people, instruments, username):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(people[username])
+    for url in ("/culture/instruments/", "/culture/instruments/saq/",
+                "/culture/instruments/saq/questionnaire.json"):
+        assert client.get(url).status_code == 200, (username, url)
+    wording = SimpleUploadedFile("w.csv", b"code,text\nSAQ1,x\n")
+    assert client.post("/culture/instruments/saq/wording/",
+                       {"file": wording, "format": "csv"}).status_code == 403
+    local = SimpleUploadedFile("l.yaml", b"code: x\n")
+    assert client.post("/culture/instruments/define/", {"file": local}).status_code == 403
+
+
+def test_programme_admin_imports_wording_and_defines_instruments(client, instruments,
+                                                                 make_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from safehands.culture.models import Instrument, Item
+
+    client.force_login(make_user("prog.admin", is_programme_admin=True))
+    response = client.post("/culture/instruments/saq/wording/", {
+        "file": SimpleUploadedFile("w.csv", b"code,text\nSAQ1,Licensed one\n"),
+        "format": "csv"})
+    assert response.status_code == 302
+    assert Item.objects.get(instrument__code="saq", code="SAQ1").text == "Licensed one"
+    bad = client.post("/culture/instruments/saq/wording/", {
+        "file": SimpleUploadedFile("w.csv", b"code,text\nSAQ99,x\n"), "format": "csv"},
+        follow=True)
+    assert b"&#x27;SAQ99&#x27; is not an item of saq" in bad.content
+    text = (b"code: pulse\nname: Pulse\nmethod: sops\nresponse_scales:\n  agree5:\n"
+            b"    options: [{value: 1, label: Low}, {value: 5, label: High}]\n"
+            b"scales: [{code: pulse, name: Pulse}]\n"
+            b"items: [{code: P1, scale: pulse, text: We learn.}]\n")
+    response = client.post("/culture/instruments/define/",
+                           {"file": SimpleUploadedFile("p.yaml", text)})
+    assert response["Location"] == "/culture/instruments/pulse/"
+    assert Instrument.objects.get(code="pulse").origin == "local"
+    assert client.get("/culture/instruments/nope/").status_code == 404
+
+
+def test_anonymous_callers_cannot_read_instruments(client, instruments):
+    assert client.get("/culture/instruments/saq/").status_code == 302

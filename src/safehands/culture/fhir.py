@@ -40,3 +40,32 @@ def questionnaire_responses(*, survey_round: SurveyRound,
             "item": items,
         }})
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def questionnaire_from_instrument(instrument: Any) -> dict[str, Any]:
+    """A stored instrument (with its current wording) as a FHIR R4 Questionnaire.
+
+    Same shape as `safehands.culture.instruments.questionnaire_resource`: one group per
+    scale, then the items in no scale; linkId = item code.
+    """
+    def question(item: Any) -> dict[str, Any]:
+        return {"linkId": item.code, "text": item.text, "type": "choice", "required": False,
+                "answerOption": [{"valueCoding": {"code": str(v), "display": label}}
+                                 for v, label in item.response_scale.choices()]}
+
+    items = list(instrument.items.select_related("scale", "response_scale"))
+    groups: list[dict[str, Any]] = [
+        {"linkId": scale.code, "text": scale.name, "type": "group",
+         "item": [question(i) for i in items if i.scale_id == scale.pk]}
+        for scale in instrument.scales.all()]
+    groups += [question(i) for i in items if i.scale_id is None]
+    return {
+        "resourceType": "Questionnaire",
+        "url": f"urn:safehands:culture:{instrument.code}",
+        "version": instrument.version,
+        "name": instrument.code.replace("-", "_"),
+        "title": instrument.name,
+        "status": "active",
+        "description": instrument.get_wording_display(),
+        "item": groups,
+    }

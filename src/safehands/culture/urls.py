@@ -4,6 +4,13 @@ from safehands.culture import views
 
 app_name = "culture"
 urlpatterns = [
+    path("instruments/", views.instrument_list, name="instruments"),
+    path("instruments/define/", views.instrument_define, name="instrument_define"),
+    path("instruments/<str:code>/", views.instrument_detail, name="instrument"),
+    path("instruments/<str:code>/questionnaire.json", views.instrument_questionnaire,
+         name="instrument_questionnaire"),
+    path("instruments/<str:code>/wording/", views.instrument_wording,
+         name="instrument_wording"),
     path("units/<str:code>/", views.unit_rounds, name="unit"),
     path("units/<str:code>/rounds/new/", views.round_new, name="round_new"),
     path("rounds/<int:round_id>/", views.round_detail, name="round"),

@@ -21,12 +21,13 @@ from django.views.decorators.http import require_POST
 
 from safehands.core.errors import DomainError
 from safehands.culture import queries, services
-from safehands.culture.fhir import questionnaire_responses
+from safehands.culture.fhir import questionnaire_from_instrument, questionnaire_responses
 from safehands.culture.models import Instrument, RoundUnit, SurveyRound
 from safehands.orgs.access import authorize, can
 from safehands.orgs.queries import org_unit_ancestors, org_unit_get
 
 UNIT_NOT_IN_ROUND_PAGE = "This unit is not part of the survey round."
+INSTRUMENT_NOT_FOUND = "There is no survey instrument {code!r}."
 EXPORT_TOO_FEW = gettext_noop("Too few respondents: answers for this group cannot be exported.")
 
 
@@ -295,6 +296,82 @@ def unit_responses_fhir(request: HttpRequest, round_id: int, code: str) -> HttpR
     response["Content-Disposition"] = (
         f'attachment; filename="survey-{survey_round.pk}-{unit.code}.fhir.json"')
     return response
+
+
+# --- instruments ------------------------------------------------------------------------
+
+def _instrument(code: str) -> Instrument:
+    found = Instrument.objects.filter(code=code).first()
+    if found is None:
+        raise Http404(INSTRUMENT_NOT_FOUND.format(code=code))
+    return found
+
+
+@login_required
+def instrument_list(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, "catalogue.view")
+    return render(request, "culture/instrument_list.html", {
+        "instruments": Instrument.objects.all(),
+        "may_edit": can(request.user, "catalogue.edit")})
+
+
+@login_required
+def instrument_detail(request: HttpRequest, code: str) -> HttpResponse:
+    authorize(request.user, "catalogue.view")
+    instrument = _instrument(code)
+    return render(request, "culture/instrument_detail.html", {
+        "instrument": instrument,
+        "scales": instrument.scales.prefetch_related("items"),
+        "items": instrument.items.select_related("scale", "response_scale"),
+        "may_edit": can(request.user, "catalogue.edit")})
+
+
+@login_required
+def instrument_questionnaire(request: HttpRequest, code: str) -> HttpResponse:
+    authorize(request.user, "catalogue.view")
+    resource = questionnaire_from_instrument(_instrument(code))
+    response = HttpResponse(json.dumps(resource, indent=1, ensure_ascii=False),
+                            content_type="application/fhir+json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{code}.questionnaire.json"'
+    return response
+
+
+def _upload_text(request: HttpRequest) -> str:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise DomainError(_("Choose a file to upload."))
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(_("The file is not UTF-8 text.")) from None
+
+
+@login_required
+@require_POST
+def instrument_wording(request: HttpRequest, code: str) -> HttpResponse:
+    authorize(request.user, "catalogue.edit")
+    instrument = _instrument(code)
+    try:
+        count = services.instrument_wording_import(
+            instrument=instrument, text=_upload_text(request),
+            fmt=request.POST.get("format", ""), actor=request.user)
+        messages.success(request, _("%(n)d item texts replaced.") % {"n": count})
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("culture:instrument", code=instrument.code)
+
+
+@login_required
+@require_POST
+def instrument_define(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, "catalogue.edit")
+    try:
+        instrument = services.instrument_define(text=_upload_text(request), actor=request.user)
+        messages.success(request, _("Instrument added."))
+        return redirect("culture:instrument", code=instrument.code)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("culture:instruments")
 
 
 # --- answering (no sign-in) --------------------------------------------------------------
