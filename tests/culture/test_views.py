@@ -189,3 +189,20 @@ def test_unconfirmed_instrument_structure_is_flagged(client, tree, instruments, 
     assert b"tbc-structure" in client.get(f"/culture/rounds/{sops.pk}/").content
     assert b"tbc-structure" not in client.get(
         f"/culture/rounds/{open_round.pk}/units/H1/").content      # SAQ is verified
+
+
+def test_round_opened_for_a_programme_takes_its_minimum(client, tree, instruments, coordinator,
+                                                        make_user):
+    from safehands.catalogue.models import Programme
+    from safehands.catalogue.services import catalogue_load
+
+    catalogue_load(actor=None, source="system")
+    programme = Programme.objects.order_by("code").first()
+    services.programme_min_respondents_set(
+        programme=programme, value=10, actor=make_user("prog.admin", is_programme_admin=True))
+    client.force_login(coordinator)
+    assert programme.name.encode() in client.get("/culture/units/H1/rounds/new/").content
+    client.post("/culture/units/H1/rounds/new/", {
+        "title": "With programme", "instrument": "saq", "opens_on": "2026-03-01",
+        "closes_on": "2026-03-21", "programme": programme.code})
+    assert SurveyRound.objects.get(title="With programme").min_respondents == 10

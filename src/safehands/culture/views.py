@@ -19,6 +19,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from safehands.catalogue.models import Programme
 from safehands.core.errors import DomainError
 from safehands.culture import queries, services
 from safehands.culture.fhir import questionnaire_from_instrument, questionnaire_responses
@@ -58,7 +59,7 @@ def round_new(request: HttpRequest, code: str) -> HttpResponse:
     authorize(request.user, "survey.manage", unit)
     today = datetime.date.today()
     form = {"title": "", "instrument": "saq", "opens_on": today.isoformat(),
-            "closes_on": (today + datetime.timedelta(days=21)).isoformat()}
+            "closes_on": (today + datetime.timedelta(days=21)).isoformat(), "programme": ""}
     if request.method == "POST":
         form.update({k: request.POST.get(k, "").strip() for k in form})
         try:
@@ -70,15 +71,18 @@ def round_new(request: HttpRequest, code: str) -> HttpResponse:
                 closes_on = datetime.date.fromisoformat(form["closes_on"])
             except ValueError:
                 raise DomainError(_("Dates are written YYYY-MM-DD.")) from None
+            programme = Programme.objects.filter(code=form["programme"]).first() \
+                if form["programme"] else None
             survey_round = services.round_open(
                 root=unit, instrument=instrument, title=form["title"], opens_on=opens_on,
-                closes_on=closes_on, actor=request.user)
+                closes_on=closes_on, actor=request.user, programme=programme)
             messages.success(request, _("The survey round is open."))
             return redirect("culture:round", round_id=survey_round.pk)
         except DomainError as error:
             messages.error(request, error.message)
     return render(request, "culture/round_new.html", {
-        "unit": unit, "form": form, "instruments": Instrument.objects.all()})
+        "unit": unit, "form": form, "instruments": Instrument.objects.all(),
+        "programmes": Programme.objects.filter(is_retired=False).order_by("code")})
 
 
 def _round_for_manager(request: HttpRequest, round_id: int) -> SurveyRound:
