@@ -318,10 +318,7 @@ def test_plot_writes_the_chart(suffix: str, tmp_path: Path) -> None:
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1))
 def test_polars_float_text_is_python_repr(values: list[float]) -> None:
     pl = pytest.importorskip("polars")
-    array = np.array(values, dtype=float)
-    raw = pl.DataFrame({"v": array})
-    text = raw.select(cli_spc._polars_float_text(pl, pl.col("v")).alias("v"))["v"]
-    text = cli_spc._fix_tiny(text, array)
+    text = cli_spc._polars_floats(pl, "v", np.array(values, dtype=float)).cast(pl.String)
     expected = [cli_spc._float_text(v) or None for v in values]
     assert text.to_list() == expected
     for shown, value in zip(expected, values, strict=True):

@@ -324,7 +324,7 @@ def write_csv(result: QicResult, path: Path, *, fast: bool | None = None) -> Non
 
 
 def _quote(text: str) -> str:
-    if any(ch in text for ch in ',"\n\r'):
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -342,6 +342,8 @@ WHOLE_LIMIT = 1e15  # whole numbers below this print as integers; above, repr() 
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return _quote(value)
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, bool | np.bool_):
@@ -374,19 +376,25 @@ def _csv_polars(data: pd.DataFrame, names: list[str], path: Path) -> None:
     import polars as pl
 
     floats = {n for n in names if pd.api.types.is_float_dtype(data[n].dtype)}
+    categories = {  # series keys and text x: each distinct value formatted once
+        n: pl.Series(n, [_text(v) or None for v in data[n].cat.categories.tolist()], pl.String)
+        for n in names
+        if isinstance(data[n].dtype, pd.CategoricalDtype)
+    }
     with path.open("wb") as out:
         for start in range(0, max(len(data), 1), CHUNK_ROWS):
             chunk = data.iloc[start : start + CHUNK_ROWS]
-            raw = pl.DataFrame(
-                {n: chunk[n].to_numpy(dtype=float, na_value=np.nan) for n in names if n in floats}
-            )
-            texts = raw.select([_polars_float_text(pl, pl.col(n)).alias(n) for n in raw.columns])
-            columns = [
-                _fix_tiny(texts[n], chunk[n].to_numpy(dtype=float))
-                if n in floats
-                else _polars_column(pl, n, chunk[n])
-                for n in names
-            ]
+            columns = []
+            for n in names:
+                if n in floats:
+                    values = chunk[n].to_numpy(dtype=float, na_value=np.nan)
+                    columns.append(_polars_floats(pl, n, values))
+                elif n in categories:
+                    codes = pl.Series(chunk[n].cat.codes.to_numpy(), dtype=pl.Int64)
+                    codes = codes.set(codes < 0, None)  # missing key: an empty cell
+                    columns.append(categories[n].gather(codes).alias(n))
+                else:
+                    columns.append(_polars_column(pl, n, chunk[n]))
             pl.DataFrame(columns).write_csv(
                 out, include_header=start == 0, null_value="", quote_style="necessary"
             )
@@ -410,16 +418,23 @@ def _polars_column(pl: Any, name: str, column: pd.Series) -> Any:
     return pl.Series(name, texts or [None], dtype=pl.String).gather(codes).alias(name)
 
 
-def _polars_float_text(pl: Any, column: Any) -> Any:
-    """The _float_text() rules as a polars expression (NaN -> null, whole -> integer text)."""
-    whole = (column.abs() < WHOLE_LIMIT) & (column == column.round())
-    return (
-        pl.when(column.is_nan())
-        .then(None)
-        .when(whole)
-        .then(column.cast(pl.Int64, strict=False).cast(pl.String))
-        .otherwise(column.cast(pl.String))
-    )
+def _polars_floats(pl: Any, name: str, values: np.ndarray) -> Any:
+    """Floats printed by the _float_text() rules: NaN empty, whole numbers as integers.
+
+    A column of whole numbers (counts) is written as integers by polars itself; otherwise polars
+    prints the shortest round-trip digits and whole values are patched in as integer text.
+    """
+    with np.errstate(invalid="ignore"):
+        whole = (np.abs(values) < WHOLE_LIMIT) & (values == np.round(values))
+    missing = np.isnan(values)
+    if (whole | missing).all():
+        counts = pl.Series(name, np.where(whole, values, 0).astype(np.int64))
+        return counts.scatter(np.flatnonzero(missing), None) if missing.any() else counts
+    text = pl.Series(name, values).fill_nan(None).cast(pl.String)
+    if whole.any():
+        where = np.flatnonzero(whole)
+        text = text.scatter(where, pl.Series(values[where].astype(np.int64)).cast(pl.String))
+    return _fix_tiny(text, values)
 
 
 def _fix_tiny(text: Any, values: np.ndarray) -> Any:
