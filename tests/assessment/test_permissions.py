@@ -31,6 +31,7 @@ CHECKS: dict[str, tuple[str, str, int]] = {
     "assessment/<int:pk>/questionnaire-response.json": ("get", "viewer", 200),
     "assessment/<int:pk>/rate/": ("post", "reporter", 302),
     "assessment/<int:pk>/team/": ("post", "coordinator", 302),
+    "assessment/<int:pk>/import/": ("post", "coordinator", 302),
     "assessment/<int:pk>/consensus/#post": ("post", "coordinator", 302),
     "assessment/units/<str:code>/start/": ("post", "coordinator", 302),
     "assessment/units/<str:code>/actions/new/": ("get", "reporter", 200),

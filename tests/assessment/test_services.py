@@ -187,3 +187,38 @@ def test_action_update_stamps_completion_and_overdue_is_computed(team, tree):
     assert caught.value.message.startswith("Unknown status 'finished'")
     reopened = action_update(action=action, status="in_progress", actor=nurse)
     assert reopened.completed_on is None
+
+
+def test_ratings_import_maps_usernames_and_comments(team):
+    a, coord = team["assessment"], team["coord"]
+    text = ("rater,element,rating,comment\n"
+            "nurse,nap.lc.01,2,Only in some wards\n"
+            "doctor,nap.lc.01,unsure,\n"
+            "coord,nap.co.01,4,\n")
+    assert services.ratings_import(assessment=a, text=text, actor=coord) == 3
+    stored = {(r.rater.username, r.element.code): (r.value, r.comment)
+              for r in Rating.objects.filter(assessment=a)}
+    assert stored == {("nurse", "nap.lc.01"): (2, "Only in some wards"),
+                      ("doctor", "nap.lc.01"): (None, ""), ("coord", "nap.co.01"): (4, "")}
+    assert AuditEvent.objects.filter(action="assessment.rating.imported",
+                                     source="import").count() == 3
+    assert services.ratings_import(assessment=a, text=text, actor=coord) == 0
+
+
+def test_ratings_import_is_all_or_nothing_with_row_and_field(team):
+    a, coord = team["assessment"], team["coord"]
+    with pytest.raises(DomainError) as caught:
+        services.ratings_import(assessment=a, text="rater,element,rating\nnurse,nap.lc.01,2\n"
+                                "stranger,nap.lc.01,3\n", actor=coord, file="team.csv")
+    assert "row 3, field rater: " + services.NOT_ON_TEAM.format(rater="stranger") in \
+        caught.value.message
+    with pytest.raises(DomainError) as caught:
+        services.ratings_import(assessment=a, text="rater,element,rating\nnurse,nap.lc.01,2\n"
+                                "nurse,nap.lc.01,3\n", actor=coord, file="team.csv")
+    assert caught.value.message.startswith("team.csv: 1 problem(s), nothing was scored:")
+    assert "row 3, field element: rater 'nurse' already rated element nap.lc.01 on row 2" in \
+        caught.value.message
+    assert not Rating.objects.exists()
+    with pytest.raises(AccessDenied):
+        services.ratings_import(assessment=a, text="rater,element,rating\n",
+                                actor=team["nurse"])

@@ -224,3 +224,22 @@ def test_programme_administrator_edits_an_element_in_the_admin(client, make_user
     element.refresh_from_db()
     assert element.name == "Leaders follow up safety every month" and element.locally_edited
     assert AuditEvent.objects.filter(action="assessment.element.edited").exists()
+
+
+def test_coordinator_imports_ratings_from_a_file(client, people, nap):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from safehands.assessment.services import assessment_start, team_member_invite
+    from safehands.orgs.models import OrgUnit
+
+    a = assessment_start(org_unit=OrgUnit.objects.get(code="H1"), instrument=nap, title="P",
+                         actor=people["coord"])
+    team_member_invite(assessment=a, username="nurse", actor=people["coord"])
+    client.force_login(people["coord"])
+    good = SimpleUploadedFile("RATINGS.csv", b"rater,element,rating\nnurse,nap.lc.01,3\n")
+    page = client.post(f"/assessment/{a.pk}/import/", {"file": good}, follow=True)
+    assert "Imported: 1 ratings created or changed." in page.content.decode()
+    bad = SimpleUploadedFile("RATINGS.csv", b"rater,element,rating\nnurse,nap.lc.02,9\n")
+    page = client.post(f"/assessment/{a.pk}/import/", {"file": bad}, follow=True)
+    assert "row 2, field rating: &#x27;9&#x27; is not on the scale" in page.content.decode()
+    assert Rating.objects.count() == 1

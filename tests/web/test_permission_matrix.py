@@ -92,6 +92,7 @@ ROUTES: dict[str, str] = {
     "assessment/<int:pk>/": "assessment",
     "assessment/<int:pk>/rate/": "assessment",
     "assessment/<int:pk>/team/": "assessment",
+    "assessment/<int:pk>/import/": "assessment",
     "assessment/<int:pk>/consensus/": "assessment",
     "assessment/<int:pk>/report/": "assessment",
     "assessment/<int:pk>/report.csv": "assessment",

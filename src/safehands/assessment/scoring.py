@@ -160,6 +160,20 @@ def ratings_read(text: str, *, elements: Iterable[str], instrument: str,
     return ratings
 
 
+def comments_read(text: str) -> dict[int, str]:
+    """row number -> the optional `comment` column, for files that passed `ratings_read`."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if "comment" not in header:
+        return {}
+    at = header.index("comment")
+    comments: dict[int, str] = {}
+    for cells in reader:
+        if len(cells) > at and cells[at].strip():
+            comments[reader.line_num] = cells[at].strip()
+    return comments
+
+
 def _element_row(area: str, element: str, ratings: Sequence[Rating]) -> ScoreRow:
     values = [r.value for r in ratings if r.value is not None]
     return ScoreRow(

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from safehands.assessment import instruments as packaged
+from safehands.assessment import scoring
 from safehands.assessment.models import (
     Action,
     Assessment,
@@ -284,6 +285,56 @@ def ratings_save(*, assessment: Assessment, ratings: Mapping[str, tuple[Any, str
         changed += 1
         audit_record(actor=actor, action="assessment.rating.saved", target=rating,
                      object_repr=f"{assessment.pk}/{code}", org_path=unit.path, before=before,
+                     after=snapshot(rating, ["value", "comment"]), source=source)
+    return changed
+
+
+NOT_ON_TEAM = "{rater!r} is not on this assessment's team (use their username)"
+
+
+@transaction.atomic
+def ratings_import(*, assessment: Assessment, text: str, actor: Any, file: str = "RATINGS.csv",
+                   source: str = "import") -> int:
+    """A coordinator loads a team's ratings made on paper or in a spreadsheet: RATINGS.csv
+    (`rater, element, rating[, comment]`, rater = a team member's username), the same format
+    as `safehands assessment score`. All or nothing; every problem names its row and field.
+    Returns the number of ratings created or changed.
+    """
+    unit = assessment.org_unit
+    authorize(actor, "assessment.manage", unit)
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    _check_open(assessment)
+    elements = {e.code: e for e in assessment.instrument.elements.filter(is_retired=False)}
+    try:
+        rows = scoring.ratings_read(text, elements=elements, instrument=assessment.instrument.code,
+                                    file=file)
+    except scoring.RatingsInvalid as error:
+        raise DomainError(error.message, error.extra) from None
+    members = {m.user.get_username(): m.user for m in assessment.members.select_related("user")}
+    problems = [scoring.Problem(r.row, "rater", NOT_ON_TEAM.format(rater=r.rater))
+                for r in rows if r.rater not in members]
+    if problems:
+        error = scoring.RatingsInvalid(file, problems)
+        raise DomainError(error.message, error.extra)
+    comments = scoring.comments_read(text)
+    existing = {(r.rater_id, r.element_id): r for r in Rating.objects.filter(
+        assessment=assessment)}
+    changed = 0
+    for row in rows:
+        user, element = members[row.rater], elements[row.element]
+        comment = comments.get(row.row, "")
+        rating = existing.get((user.pk, element.pk))
+        if rating is not None and (rating.value, rating.comment) == (row.value, comment):
+            continue
+        before = snapshot(rating, ["value", "comment"]) if rating else None
+        if rating is None:
+            rating = Rating(assessment=assessment, element=element, rater=user)
+        rating.value, rating.comment = row.value, comment
+        rating.save()
+        changed += 1
+        audit_record(actor=actor, action="assessment.rating.imported", target=rating,
+                     object_repr=f"{assessment.pk}/{row.element}/{row.rater}",
+                     org_path=unit.path, before=before,
                      after=snapshot(rating, ["value", "comment"]), source=source)
     return changed
 

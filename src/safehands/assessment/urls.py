@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/", views.assessment_detail, name="detail"),
     path("<int:pk>/rate/", views.assessment_rate, name="rate"),
     path("<int:pk>/team/", views.assessment_invite, name="invite"),
+    path("<int:pk>/import/", views.assessment_import, name="import"),
     path("<int:pk>/consensus/", views.assessment_consensus, name="consensus"),
     path("<int:pk>/report/", views.assessment_report_view, name="report"),
     path("<int:pk>/report.csv", views.assessment_report_csv, name="report_csv"),

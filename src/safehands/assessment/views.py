@@ -183,6 +183,31 @@ def assessment_invite(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("assessment:detail", pk=pk)
 
 
+@login_required
+@require_POST
+def assessment_import(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk, "assessment.manage")
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise DomainError(_("Choose a RATINGS.csv file."), {"field": "file"})
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DomainError(_("{file}: not a UTF-8 text file.").format(file=upload.name),
+                              {"field": "file"}) from None
+        changed = services.ratings_import(assessment=assessment, text=text,
+                                          actor=request.user, file=upload.name)
+    except AccessDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Imported: {count} ratings created or changed.").format(
+            count=changed))
+    return redirect("assessment:detail", pk=pk)
+
+
 def _suggestion(line: queries.ElementLine) -> str:
     """The value the consensus form starts from: the agreed score, else the rounded mean."""
     if line.agreed is not None:
