@@ -86,3 +86,14 @@ def test_questionnaire_response_answers_link_to_questions(bundle):
     assert answered[1]["answer"] == [{"valueString": "Walk-rounds started"}]
     assert answered[2]["answer"][0]["valueCoding"]["code"] == "unsure"
     assert [g["linkId"] for g in response["item"]] == ["safer-together.clg", "safer-together.ws"]
+
+
+def test_norwegian_questionnaire_shows_norwegian_criteria_where_written(bundle):
+    nap = questionnaire(bundle.instrument("nap-2019-2023"), bundle.areas["nap-2019-2023"],
+                        language="nb")
+    display = nap["item"][0]["item"][0]
+    assert display["linkId"] == "nap.lc.01.criteria"
+    assert display["text"].startswith("Skader, kultur og mål")
+    st = questionnaire(bundle.instrument("safer-together"), bundle.areas["safer-together"],
+                       language="nb")
+    assert st["item"][0]["item"][0]["text"].startswith("Safety is named")  # no translation yet

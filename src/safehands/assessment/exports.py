@@ -20,6 +20,10 @@ from safehands.assessment.scoring import SCORE_COLUMNS, number_text
 REPORT_COLUMNS = (*SCORE_COLUMNS, "name", "spread", "agreed", "agreed_note")
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def _pure(instrument: InstrumentRow) -> tuple[packaged.Instrument, list[packaged.Area]]:
     """The database instrument in the shape the pure FHIR builder takes."""
     areas = instrument_areas(instrument=instrument)
@@ -34,7 +38,7 @@ def _pure(instrument: InstrumentRow) -> tuple[packaged.Instrument, list[packaged
         unsure_label=instrument.unsure_label, unsure_label_nb=instrument.unsure_label_nb,
         elements=[packaged.Element(
             code=e.code, area=e.area.code, name=e.name, name_nb=e.name_nb or e.name,
-            criteria=e.criteria_list or [e.name],
+            criteria=_lines(e.criteria) or [e.name], criteria_nb=_lines(e.criteria_nb),
             recommendations=[r.code for r in e.recommendations.all()],
             source=e.source, confidence=e.confidence) for e in elements],
     )

@@ -54,8 +54,9 @@ def questionnaire(instrument: Instrument, areas: Sequence[Area], *,
             if element.recommendations:
                 question["code"] = [{"system": RECOMMENDATION_SYSTEM, "code": code}
                                     for code in element.recommendations]
+            criteria = element.criteria_nb if nb and element.criteria_nb else element.criteria
             items.append({"linkId": f"{element.code}.criteria", "type": "display",
-                          "text": " ".join(element.criteria)})
+                          "text": " ".join(criteria)})
             items.append(question)
             items.append({"linkId": f"{element.code}.comment", "type": "text",
                           "text": "Comment" if not nb else "Kommentar", "required": False})

@@ -68,6 +68,7 @@ class Element(_Strict):
     name: Text
     name_nb: Text
     criteria: list[Text] = Field(min_length=1)
+    criteria_nb: list[Text] = []
     recommendations: list[Code] = []
     source: Text
     confidence: Confidence

@@ -96,12 +96,16 @@ class Element(ContentItem):
     area = models.ForeignKey(ActionPlanArea, on_delete=models.PROTECT,
                              related_name="assessment_elements")
     criteria = models.TextField(help_text="Criteria to consider, one per line.")
+    criteria_nb = models.TextField("criteria (Norwegian)", blank=True,
+                                   help_text="One per line; empty shows the English criteria.")
     recommendations = models.ManyToManyField(Recommendation, blank=True,
                                              related_name="assessment_elements")
 
     @property
     def criteria_list(self) -> list[str]:
-        return [line.strip() for line in self.criteria.splitlines() if line.strip()]
+        """The criteria in the active language (Norwegian when there is a translation)."""
+        text = _localised(self, "criteria")
+        return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 class Tactic(ContentItem):

@@ -152,6 +152,7 @@ def instruments_load(*, actor: Any = None, source: str = "system", force: bool =
                 element = _sync(Element, e.code, {
                     "instrument": instrument, "area": areas[e.area], "name": e.name,
                     "name_nb": e.name_nb, "criteria": "\n".join(e.criteria),
+                    "criteria_nb": "\n".join(e.criteria_nb),
                     "source": e.source, "confidence": e.confidence, "position": i,
                 }, summary, **options)
                 if not element.locally_edited or force:
