@@ -47,6 +47,8 @@ def test_every_recommendation_has_a_tactic_and_every_item_a_source(bundle):
         assert all(e.source and e.confidence for e in instrument.elements)
     assert all(t.source and t.confidence and t.levels for t in bundle.guide.tactics)
     assert all(t.name_nb for t in bundle.guide.tactics)
+    for instrument in bundle.instruments.values():
+        assert all(len(e.criteria_nb) == len(e.criteria) for e in instrument.elements)
 
 
 def test_unknown_instrument_lists_the_known_ones(bundle):
