@@ -749,8 +749,9 @@ def _write_created(rows: list, batch: EntryBatch, report: Progress) -> None:
                     f"{_copy_text(new['comment'])}{tail}"
                     for u, m, p, s, new in rows[start:start + _CHUNK]))
                 report("write", min(start + _CHUNK, total), total)
-            if total > 50_000:
-                # Fresh statistics, or the planner takes the grown table for an empty one.
+        if total > 50_000:
+            # Fresh statistics, or the planner takes the grown table for an empty one.
+            with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {table}")
         return
     ops = connection.ops
