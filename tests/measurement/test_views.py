@@ -210,3 +210,18 @@ def test_bundle_audit_page(client, login, enrolled, measures):
     value = DataValue.objects.get(measure=measure, period=month)
     assert (value.numerator, value.denominator) == (1, 1)
     assert date.today() >= value.period_start
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "fhir"])
+def test_api_export_imports_back_unchanged(client, login, with_data, fmt):
+    import json
+
+    login(("H1", "reporter"))
+    response = client.get(f"/api/v1/measurement/units/H1/export?format={fmt}&subtree=true")
+    assert response.status_code == 200
+    text = response.content.decode()
+    result = client.post("/api/v1/measurement/imports", json.dumps(
+        {"format": fmt, "text": text}), content_type="application/json")
+    assert result.status_code == 200
+    assert result.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 48,
+                                       "ignored": 0}

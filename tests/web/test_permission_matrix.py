@@ -119,6 +119,7 @@ ROUTES: dict[str, str] = {
     "measurement/<str:code>/audits/<str:measure>/<str:period>/": "measurement",
     "api/v1/measurement/enrolments": "measurement",
     "api/v1/measurement/units/<code>/values": "org",
+    "api/v1/measurement/units/<code>/export": "org",
     "api/v1/measurement/imports": "measurement",
     "api/v1/measurement/units/<code>/rollups/<measure>": "measurement",
 }

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from safehands.catalogue.models import Measure, TargetArea
 from safehands.core.errors import DomainError, NotFound
-from safehands.measurement import periods, queries, services
+from safehands.measurement import formats, periods, queries, services
 from safehands.measurement.models import DataValue, Enrolment
 from safehands.orgs.access import authorize, org_units_permitted
 from safehands.orgs.queries import org_unit_get
@@ -168,6 +168,26 @@ def data_value_list_api(request: HttpRequest, code: str, measure: str | None = N
         raise DomainError(str(error), {"field": "period"}) from None
     return list(values.select_related("unit", "measure").order_by(
         "unit__path", "measure__code", "period_start"))
+
+
+@router.get("/units/{code}/export", summary="Export values as CSV, JSON or FHIR")
+def data_values_export_api(request: HttpRequest, code: str,
+                           format: Literal["csv", "json", "fhir"] = "csv",
+                           measure: str | None = None, period_from: str | None = None,
+                           period_to: str | None = None, subtree: bool = False) -> HttpResponse:
+    """The same file `safehands data export` writes; it imports back unchanged."""
+    unit = org_unit_get(code=code)
+    authorize(request.auth, "data.view", unit)
+    try:
+        values = queries.data_value_list(
+            unit=unit, measure=_measure(measure) if measure else None,
+            period_from=period_from, period_to=period_to, subtree=subtree)
+    except periods.PeriodError as error:
+        raise DomainError(str(error), {"field": "period"}) from None
+    content_type = {"csv": "text/csv", "json": "application/json",
+                    "fhir": "application/fhir+json"}[format]
+    return HttpResponse(formats.write(queries.export_rows(values=values), format),
+                        content_type=f"{content_type}; charset=utf-8")
 
 
 @router.post("/units/{code}/values", response=DataValueOut, summary="Create or change a value")

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from django.utils.translation import gettext_noop
 
 from safehands.measurement import rules
