@@ -80,7 +80,7 @@ def test_managing_routes_answer_only_coordinators_of_the_unit(client, tree, peop
         export = client.get(f"/culture/rounds/{r}/units/{code}/responses.fhir.json")
         # allowed callers get past the permission check; with no answers the group is hidden
         assert export.status_code == (400 if code in coordinated else 403), (username, code)
-        for action in ("invitations", "remind", "close"):
+        for action in ("invitations", "remind", "import", "close"):
             response = client.post(f"/culture/rounds/{r}/{action}/", {"unit": code, "count": 1})
             assert response.status_code == (302 if code in coordinated else 403), (
                 username, code, action)

@@ -281,3 +281,32 @@ def test_action_note_saved_by_the_unit_team_and_audited(open_round, tree, make_u
     with pytest.raises(AccessDenied):
         services.action_note_save(survey_round=open_round, org_unit=tree["W1"], keep="",
                                   improve="", actor=viewer)
+
+
+def test_paper_answers_import_all_or_nothing(open_round, coordinator):
+    text = "unit,SAQ1,SAQ2R,SAQ3\nW1,5,1,4\nW1,4,2,\nW2,3,3,3\nW2,,,\n"
+    counts = services.responses_import(survey_round=open_round, text=text, actor=coordinator)
+    assert counts == {"W1": 2, "W2": 1}                  # the empty row is left out
+    assert Response.objects.count() == 3
+    assert sorted(len(r.answers) for r in Response.objects.all()) == [2, 3, 3]
+    event = AuditEvent.objects.get(action="culture.response.import")
+    assert event.after == {"responses": 3, "units": {"W1": 2, "W2": 1}}
+    with pytest.raises(DomainError, match="row 3, column SAQ3: 6 is not an answer"):
+        services.responses_import(survey_round=open_round, actor=coordinator,
+                                  text="unit,SAQ1,SAQ3\nW1,4,4\nW1,4,6\n")
+    with pytest.raises(DomainError, match="Unit 'W3' is not part of this survey round"):
+        services.responses_import(survey_round=open_round, actor=coordinator,
+                                  text="unit,SAQ1\nW1,4\nW3,4\n")
+    with pytest.raises(DomainError, match="there is no column 'unit'"):
+        services.responses_import(survey_round=open_round, actor=coordinator, text="SAQ1\n4\n")
+    assert Response.objects.count() == 3
+
+
+def test_paper_answers_need_an_open_round_and_a_coordinator(open_round, coordinator, make_user):
+    with pytest.raises(AccessDenied):
+        services.responses_import(survey_round=open_round, text="unit,SAQ1\nW1,4\n",
+                                  actor=make_user("w1.rep", ("W1", "reporter")))
+    services.round_close(survey_round=open_round, actor=coordinator)
+    with pytest.raises(DomainError, match=services.ROUND_CLOSED):
+        services.responses_import(survey_round=open_round, text="unit,SAQ1\nW1,4\n",
+                                  actor=coordinator)

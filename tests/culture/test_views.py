@@ -206,3 +206,13 @@ def test_round_opened_for_a_programme_takes_its_minimum(client, tree, instrument
         "title": "With programme", "instrument": "saq", "opens_on": "2026-03-01",
         "closes_on": "2026-03-21", "programme": programme.code})
     assert SurveyRound.objects.get(title="With programme").min_respondents == 10
+
+
+def test_paper_answers_uploaded_on_the_round_page(client, open_round, coordinator):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(coordinator)
+    page = client.post(f"/culture/rounds/{open_round.pk}/import/", {
+        "file": SimpleUploadedFile("paper.csv", b"unit,SAQ1\nW1,4\nW2,5\n")}, follow=True)
+    assert b"2 paper answers added." in page.content
+    assert Response.objects.count() == 2

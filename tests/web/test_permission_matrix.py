@@ -19,6 +19,7 @@ ROUTES: dict[str, str] = {
     "culture/rounds/<int:round_id>/": "culture",
     "culture/rounds/<int:round_id>/invitations/": "culture",
     "culture/rounds/<int:round_id>/remind/": "culture",
+    "culture/rounds/<int:round_id>/import/": "culture",
     "culture/rounds/<int:round_id>/close/": "culture",
     "culture/rounds/<int:round_id>/units/<str:code>/": "culture",
     "culture/rounds/<int:round_id>/units/<str:code>/plan/": "culture",

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import click
 
-OVERALL = "all"
-MAX_PROBLEMS = 10
+OVERALL = "all"   # the same as safehands.culture.responses_csv.OVERALL
 COLUMNS = ["group", "scale", "respondents", "mean_score", "pct_positive", "suppressed"]
 INSTRUMENTS = ("saq", "sops-hospital-2")
 
@@ -39,103 +38,19 @@ def _number(value: object) -> str:
     return str(value)
 
 
-def _whole(text: str) -> int | None:
-    """'4' and '4.0' (spreadsheets write both) are 4; anything else is not an answer."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return int(value) if value.is_integer() else None
-
-
-def item_column(spec, name: str) -> tuple[str | None, str | None]:
-    """The item code a column holds, or why it holds none.
-
-    Codes match without regard to case. AHRQ marks negatively worded SOPS items with a
-    trailing R (`A9R`); that spelling is accepted for an item the instrument has as
-    negatively worded, and refused with a clear message for one it has as positive.
-    """
-    by_upper = {code.upper(): code for code in spec.items}
-    upper = name.upper()
-    if upper in by_upper:
-        return by_upper[upper], None
-    if upper.endswith("R") and upper[:-1] in by_upper:
-        code = by_upper[upper[:-1]]
-        if spec.items[code].reverse:
-            return code, None
-        return None, (f"{name!r} marks {code} as negatively worded, but {spec.code} has it "
-                      "as positively worded")
-    return None, f"{name!r} is not an item code of {spec.code}"
-
-
 def read_responses(path: Path, spec, by: str | None) -> dict[str, list[dict[str, int | None]]]:
-    """Groups of answers; every problem names its row (file line) and column."""
-    from safehands.culture.scoring import check_answer
+    """Groups of answers; every problem names the file, its row (line) and column."""
+    from safehands.culture.responses_csv import ResponsesInvalid
+    from safehands.culture.responses_csv import read_responses as parse
 
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise click.ClickException(f"{path}: cannot read the file ({err})") from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise click.ClickException(f"{path}: the file is empty; it needs a header row")
-    raw_header = [cell.strip() for cell in rows[0]]
-    problems: list[str] = []
-    if by is not None and by not in raw_header:
-        raise click.ClickException(f"{path}: there is no column {by!r} for --by")
-    header = []
-    for col, name in enumerate(raw_header, start=1):
-        if name == by:
-            header.append(name)
-            continue
-        code, problem = item_column(spec, name)
-        if problem:
-            problems.append(f"row 1, column {name or col}: {problem}")
-        elif code in header:
-            problems.append(f"row 1, column {name}: item {code} appears twice")
-        header.append(code or name)
-    groups: dict[str, list[dict[str, int | None]]] = {OVERALL: []}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(f"row {line}: {len(row)} cells where the header has {len(header)}")
-            continue
-        answers: dict[str, int | None] = {}
-        group = None
-        for name, written, cell in zip(header, raw_header, row, strict=True):
-            text = cell.strip()
-            if name == by:
-                group = text
-                if not text:
-                    problems.append(f"row {line}, column {written}: the group is empty")
-                elif text == OVERALL:
-                    problems.append(f"row {line}, column {written}: {OVERALL!r} is reserved "
-                                    "for the overall result")
-                continue
-            if name not in spec.items:
-                continue
-            if not text:
-                answers[name] = None
-                continue
-            value = _whole(text)
-            if value is None:
-                problems.append(f"row {line}, column {written}: {text!r} is not a whole number")
-                continue
-            reason = check_answer(spec, name, value)
-            if reason:
-                problems.append(f"row {line}, column {written}: {reason}")
-                continue
-            answers[name] = value
-        groups[OVERALL].append(answers)
-        if group:
-            groups.setdefault(group, []).append(answers)
-    if problems:
-        shown = problems[:MAX_PROBLEMS]
-        more = len(problems) - len(shown)
-        raise click.ClickException(
-            f"{path}: " + "; ".join(shown) + (f"; and {more} more problems" if more else ""))
-    return groups
+    try:
+        return parse(text, spec, by=by)
+    except ResponsesInvalid as err:
+        raise click.ClickException(f"{path}: {err}") from None
 
 
 @survey.command("score")

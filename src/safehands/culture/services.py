@@ -40,6 +40,7 @@ from safehands.culture.models import (
     Scale,
     SurveyRound,
 )
+from safehands.culture.responses_csv import OVERALL, ResponsesInvalid, read_responses
 from safehands.culture.scoring import check_answer
 from safehands.orgs.access import authorize
 from safehands.orgs.models import OrgUnit
@@ -67,6 +68,9 @@ WORDING_EMPTY = "{where}: the text for {code} is empty."
 WORDING_FORMAT = "The file is not a valid {fmt} file: {reason}"
 WORDING_NOTHING = "The file names no items of {instrument}."
 MIN_RESPONDENTS_INVALID = "The minimum number of respondents must be at least 1."
+IMPORT_UNIT_UNKNOWN = "Unit {code!r} is not part of this survey round."
+IMPORT_NOTHING = "The file holds no answers."
+IMPORT_UNIT_COLUMN = "unit"
 
 
 def _hash(token: str) -> str:
@@ -430,6 +434,44 @@ def response_submit(*, survey_round: SurveyRound, answers: dict[str, Any],
     if invitation is not None:
         Invitation.objects.filter(pk=invitation.pk).update(used=True)
         Invitation.objects.filter(survey_round=survey_round).update(used=F("used"))
+
+
+@transaction.atomic
+def responses_import(*, survey_round: SurveyRound, text: str, actor: Any,
+                     source: str = "web") -> dict[str, int]:
+    """Paper questionnaires typed into a CSV: a `unit` column (unit codes) and item columns.
+
+    All or nothing; the same checks as the answer form. Rows without any answer are left
+    out. Responses are stored in random order with random keys, like answers on the web;
+    the audit event records the counts per unit, never the rows.
+    """
+    authorize(actor, "survey.manage", survey_round.root)
+    _require_open(survey_round)
+    try:
+        groups = read_responses(text, survey_round.instrument.spec(), by=IMPORT_UNIT_COLUMN)
+    except ResponsesInvalid as err:
+        raise DomainError(str(err), {"problems": err.problems}) from None
+    units = {ru.org_unit.code: ru.org_unit for ru in RoundUnit.objects.filter(
+        survey_round=survey_round).select_related("org_unit")}
+    unknown = sorted(code for code in groups if code != OVERALL and code not in units)
+    if unknown:
+        raise DomainError("; ".join(IMPORT_UNIT_UNKNOWN.format(code=c) for c in unknown[:10]),
+                          {"units": unknown})
+    rows = [Response(survey_round=survey_round, org_unit=units[code],
+                     answers={k: v for k, v in answers.items() if v is not None})
+            for code, group in groups.items() if code != OVERALL for answers in group]
+    rows = [r for r in rows if r.answers]
+    if not rows:
+        raise DomainError(IMPORT_NOTHING)
+    secrets.SystemRandom().shuffle(rows)
+    Response.objects.bulk_create(rows)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.org_unit.code] = counts.get(r.org_unit.code, 0) + 1
+    audit_record(actor=actor, action="culture.response.import", target=survey_round,
+                 org_path=survey_round.root.path, after={"responses": len(rows),
+                                                         "units": counts}, source=source)
+    return counts
 
 
 # --- action plans ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("rounds/<int:round_id>/", views.round_detail, name="round"),
     path("rounds/<int:round_id>/invitations/", views.round_invite, name="round_invite"),
     path("rounds/<int:round_id>/remind/", views.round_remind, name="round_remind"),
+    path("rounds/<int:round_id>/import/", views.round_import, name="round_import"),
     path("rounds/<int:round_id>/close/", views.round_close, name="round_close"),
     path("rounds/<int:round_id>/units/<str:code>/", views.unit_results, name="results"),
     path("rounds/<int:round_id>/units/<str:code>/plan/", views.unit_plan, name="plan"),

@@ -129,6 +129,20 @@ def round_invite(request: HttpRequest, round_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def round_import(request: HttpRequest, round_id: int) -> HttpResponse:
+    survey_round = _round_for_manager(request, round_id)
+    try:
+        counts = services.responses_import(survey_round=survey_round,
+                                           text=_upload_text(request), actor=request.user)
+        messages.success(request, _("%(n)d paper answers added.") % {
+            "n": sum(counts.values())})
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("culture:round", round_id=survey_round.pk)
+
+
+@login_required
+@require_POST
 def round_remind(request: HttpRequest, round_id: int) -> HttpResponse:
     survey_round = _round_for_manager(request, round_id)
     try:
