@@ -31,6 +31,7 @@ ALL_USERS = {**USERS, **TEAM_USERS}
 # route -> (method, what it needs: "view" rates, "records" or "manage")
 TEAM_ROUTES = {
     "harm/teams/<str:team>/": ("get", "view"),
+    "harm/teams/<str:team>/rates.csv": ("get", "view"),
     "api/v1/harm/teams/<team>/rates": ("get", "view"),
     "harm/teams/<str:team>/periods/<int:period_id>/": ("get", "records"),
     "harm/teams/<str:team>/records/<str:stay_id>/": ("get", "records"),

@@ -186,3 +186,30 @@ def test_reviews_import_api(client, team, crew):
     assert bad.json()["message"] == "Nothing was imported: 1 problem(s)."
     (problem,) = bad.json()["extra"]["problems"]
     assert (problem["file"], problem["row"], problem["field"]) == ("EVENTS.csv", 2, "severity")
+
+
+def test_rates_csv_download_matches_the_command_contract(client, two_teams, make_user):
+    from safehands.harm.rates import RATE_COLUMNS
+
+    client.force_login(make_user("v", ("NO", "viewer")))
+    response = client.get("/harm/teams/GTT-H1/rates.csv?by=tertial")
+    lines = response.content.decode().splitlines()
+    assert lines[0] == ",".join(RATE_COLUMNS)
+    assert [line.split(",")[:5] for line in lines[1:]] == [
+        ["2025-T1", "2", "6", "2", "1"], ["2025-T2", "1", "8", "1", "1"]]
+    assert client.get("/harm/teams/GTT-H1/rates.csv?by=week").status_code == 404
+
+
+def test_period_page_reproduces_the_draw_from_its_seed(client, team, crew, discharges):
+    services.discharge_list_upload(team=team, text=discharges, actor=None)
+    draw = services.sample_draw(team=team, start=date(2025, 3, 1), actor=None, seed=99)
+    client.force_login(crew["coord"])
+    page = client.get(f"/harm/teams/{team.code}/periods/{draw.period_id}/").content.decode()
+    assert '<dd id="reproduced">the same stays</dd>' in page
+    # An eligible stay of the period not drawn becomes ineligible: the draw no longer repeats.
+    from safehands.harm.queries import sample_reproduced
+
+    drawn = set(draw.period.records.values_list("stay_id", flat=True))
+    Stay.objects.filter(team=team, eligible=True).exclude(stay_id__in=drawn).exclude(
+        stay_id="S15").update(eligible=False)
+    assert sample_reproduced(period=draw.period) is False

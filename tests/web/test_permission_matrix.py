@@ -71,6 +71,7 @@ ROUTES: dict[str, str] = {
     "api/v1/harm/units/<code>/children": "org",
     "api/v1/harm/units/<code>/national": "org",
     "harm/teams/<str:team>/": "gtt_team",
+    "harm/teams/<str:team>/rates.csv": "gtt_team",
     "harm/teams/<str:team>/discharges/": "gtt_team",
     "harm/teams/<str:team>/members/": "gtt_team",
     "harm/teams/<str:team>/settings/": "gtt_team",

@@ -6,7 +6,6 @@ The commands and the RATES.csv columns are a contract used by external checks.
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 
 import click
@@ -22,14 +21,6 @@ def _read(path: Path) -> str:
     except UnicodeDecodeError as error:
         raise click.ClickException(f"{path}: not UTF-8 text ({error.reason} at byte "
                                    f"{error.start}).") from error
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
 
 
 @click.group()
@@ -116,7 +107,7 @@ def rates_command(team_code: str, by: str, out: Path) -> None:
     django_setup()
     from safehands.core.errors import DomainError
     from safehands.harm.queries import team_get, team_rates
-    from safehands.harm.rates import RATE_COLUMNS
+    from safehands.harm.rates import RATE_COLUMNS, csv_cell
 
     try:
         rows = team_rates(team=team_get(code=team_code), by=by)
@@ -126,5 +117,5 @@ def rates_command(team_code: str, by: str, out: Path) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(RATE_COLUMNS)
         for row in rows:
-            writer.writerow([_cell(getattr(row, c)) for c in RATE_COLUMNS])
+            writer.writerow([csv_cell(getattr(row, c)) for c in RATE_COLUMNS])
     click.echo(f"Wrote {len(rows)} period(s) to {out}.")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from safehands.core.errors import NotFound
 from safehands.core.suppression import suppressed_cells
@@ -226,3 +227,26 @@ def national_strata_visible(*, years: list[NationalYear], unit: OrgUnit,
                 else 0.0
             rows.append(StratumRow(year.estimate.period, s, weight, s.team in hide))
     return rows
+
+
+def sample_reproduced(*, period: ReviewPeriod) -> bool | None:
+    """Draw the sample again from the recorded seed and the stored discharge list: True when
+    it gives exactly the period's records. None when the period has no draw."""
+    from safehands.harm.models import Stay
+    from safehands.harm.services import sample_choose
+
+    draw = SampleDraw.objects.filter(period=period).first()
+    if draw is None:
+        return None
+    tz = timezone.get_current_timezone()
+    lower = datetime.combine(period.start, time(), tzinfo=tz)
+    upper = datetime.combine(period.end + timedelta(days=1), time(), tzinfo=tz)
+    taken_elsewhere = ReviewRecord.objects.filter(team=period.team).exclude(
+        period=period).values("stay_id")
+    stays = list(Stay.objects.filter(team=period.team, eligible=True, discharge_time__gte=lower,
+                                     discharge_time__lt=upper).exclude(
+        stay_id__in=taken_elsewhere).order_by("stay_id"))
+    if len(stays) != draw.eligible:
+        return False
+    chosen = {s.stay_id for s in sample_choose(stays, size=draw.sample_size, seed=draw.seed)}
+    return chosen == set(period.records.values_list("stay_id", flat=True))

@@ -84,6 +84,16 @@ RATE_COLUMNS: tuple[str, ...] = (
 )
 
 
+def csv_cell(value: object) -> str:
+    """How RATES.csv writes a value: NaN (undefined) empty, whole floats without `.0`, other
+    floats as the shortest decimal that round-trips (Python `repr`)."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
 def period_key(day: date, by: str) -> str:
     """The canonical key of the period holding `day`."""
     if by == "month":

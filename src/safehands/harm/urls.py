@@ -5,6 +5,7 @@ from safehands.harm import views
 app_name = "harm"
 urlpatterns = [
     path("teams/<str:team>/", views.team_detail, name="team"),
+    path("teams/<str:team>/rates.csv", views.team_rates_csv, name="team_rates_csv"),
     path("teams/<str:team>/members/", views.member_add, name="member_add"),
     path("teams/<str:team>/settings/", views.team_settings, name="team_settings"),
     path("teams/<str:team>/discharges/", views.discharge_upload, name="discharge_upload"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 from typing import Any
 
@@ -195,6 +196,7 @@ def period_detail(request: HttpRequest, team: str, period_id: int) -> HttpRespon
     return render(request, "harm/period.html", {
         "team": team_obj, "period": period,
         "draw": getattr(period, "draw", None),
+        "reproduced": queries.sample_reproduced(period=period),
         "records": queries.record_list(period=period),
         "may_manage": can(request.user, "gtt.manage", team_obj.population),
     })
@@ -333,3 +335,20 @@ def team_settings(request: HttpRequest, team: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("harm:team", team=team_obj.code)
+
+
+@login_required
+def team_rates_csv(request: HttpRequest, team: str) -> HttpResponse:
+    """RATES.csv, as `safehands gtt rates` writes it, for the chosen period."""
+    team_obj = _team(request, team)
+    by = request.GET.get("by", "month")
+    if by not in gtt_rates.PERIODS:
+        raise NotFound(gtt_rates.PERIOD_UNKNOWN.format(value=by), {"by": by})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{team_obj.code}-rates-{by}.csv"'
+    writer = csv.writer(response, lineterminator="\n")
+    writer.writerow(gtt_rates.RATE_COLUMNS)
+    for row in queries.team_rates(team=team_obj, by=by):
+        writer.writerow([gtt_rates.csv_cell(getattr(row, c)) for c in gtt_rates.RATE_COLUMNS])
+    return response
+
