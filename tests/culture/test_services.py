@@ -310,3 +310,24 @@ def test_paper_answers_need_an_open_round_and_a_coordinator(open_round, coordina
     with pytest.raises(DomainError, match=services.ROUND_CLOSED):
         services.responses_import(survey_round=open_round, text="unit,SAQ1\nW1,4\n",
                                   actor=coordinator)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL row bookkeeping")
+def test_postgresql_transaction_ids_do_not_tell_which_invitation_was_used(
+        open_round, tree, coordinator, transactional_db):
+    links = services.invitations_create(survey_round=open_round, org_unit=tree["W1"],
+                                        actor=coordinator, count=5)
+    for link in links[:3]:
+        services.response_submit(survey_round=open_round, answers=team_answers(),
+                                 invitation_token=link.token)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT xmin::text FROM culture_invitation "
+                       "WHERE survey_round_id = %s", [open_round.pk])
+        invitation_xmins = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT xmin::text FROM culture_response WHERE survey_round_id = %s",
+                       [open_round.pk])
+        response_xmins = [row[0] for row in cursor.fetchall()]
+    # Every invitation, used or not, carries the same (latest) transaction id ...
+    assert len(invitation_xmins) == 1
+    # ... so at most the latest answer shares it, and it points at all invitations alike.
+    assert sum(x in invitation_xmins for x in response_xmins) == 1
