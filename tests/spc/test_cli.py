@@ -60,12 +60,8 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-@pytest.mark.parametrize("reader", ["polars", "pandas"])
 @pytest.mark.parametrize("entry", CLI_ENTRIES, ids=[entry_id(e) for e in CLI_ENTRIES])
-def test_command_reproduces_reference_case(
-    entry: dict, reader: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _only_reader(monkeypatch, fast=reader == "polars")
+def test_command_reproduces_reference_case(entry: dict, tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     source = GOLDEN / "inputs" / Path(entry["input_file"]).name
     code, output = _run([str(source), *_args(entry), "--out", str(out)])
@@ -152,17 +148,6 @@ def test_fast_and_plain_writers_agree_byte_for_byte(
     assert "1.5e-07" in (tmp_path / "plain.csv").read_text()
 
 
-def _only_reader(monkeypatch: pytest.MonkeyPatch, *, fast: bool) -> None:
-    """Force the polars (fast) or the pandas reader."""
-    original = cli_spc.read_input
-
-    def read(*args, **kwargs):
-        kwargs["fast"] = fast
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(cli_spc, "read_input", read)
-
-
 def _csv(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "in.csv"
     path.write_text(text)
@@ -185,21 +170,13 @@ def test_unknown_column_is_named(monthly: Path, tmp_path: Path) -> None:
     assert "unknown column 'site'" in message
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_non_numeric_value_names_row_and_column(
-    fast: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    _only_reader(monkeypatch, fast=fast)
+def test_non_numeric_value_names_row_and_column(tmp_path: Path) -> None:
     path = _csv(tmp_path, "x,y\n1,3\n2,4\n3,four\n")
     message = _error([str(path), "--chart", "i", "--y", "y", "--x", "x", "--out", "o.csv"])
     assert "non-numeric value 'four' in row 3 of column 'y'" in message
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_negative_count_is_rejected(
-    fast: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    _only_reader(monkeypatch, fast=fast)
+def test_negative_count_is_rejected(tmp_path: Path) -> None:
     path = _csv(tmp_path, "x,y,n\n1,3,10\n2,-1,10\n")
     message = _error([str(path), "--chart", "u", "--y", "y", "--n", "n", "--out", "o.csv"])
     assert "negative count -1 in row 2 of column 'y'" in message
@@ -229,11 +206,7 @@ def test_proportion_chart_needs_a_denominator(tmp_path: Path) -> None:
     assert "needs a denominator" in message
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_invalid_date_names_row(
-    fast: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    _only_reader(monkeypatch, fast=fast)
+def test_invalid_date_names_row(tmp_path: Path) -> None:
     path = _csv(tmp_path, "month,y\n2024-01-01,3\n2024-02-30,4\n")
     message = _error([str(path), "--y", "y", "--x", "month", "--out", "o.csv"])
     assert "invalid date '2024-02-30' in row 2 of column 'month'" in message
@@ -251,11 +224,7 @@ def test_part_positions_must_be_numbers(monthly: Path) -> None:
     assert "--part" in message and "'x'" in message
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_ragged_line_is_an_error_not_shifted_values(
-    fast: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _only_reader(monkeypatch, fast=fast)
+def test_ragged_line_is_an_error_not_shifted_values(tmp_path: Path) -> None:
     path = _csv(tmp_path, "x,y\n1,2\n2,3,4\n")
     message = _error([str(path), "--y", "y", "--x", "x", "--out", "o.csv"])
     assert "not a readable CSV file" in message
@@ -267,11 +236,7 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
     assert "not a readable CSV" in _error([str(empty), "--y", "y", "--out", "o.csv"])
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_zero_denominator_gives_missing_limits_not_an_error(
-    fast: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    _only_reader(monkeypatch, fast=fast)
+def test_zero_denominator_gives_missing_limits_not_an_error(tmp_path: Path) -> None:
     path = _csv(tmp_path, "x,y,n\n1,3,10\n2,0,0\n3,4,10\n4,2,12\n")
     out = tmp_path / "out.csv"
     code, output = _run(

@@ -121,7 +121,7 @@ def spc(
         input_csv,
         [y_col, n_col, x_col, *by_cols, part_column],
         {*by_cols, *([part_column] if part_column else [])},
-        numeric_columns=frozenset(c for c in (y_col, n_col) if c),
+        x_column=x_col,
     )
     try:
         result = qic(
@@ -151,44 +151,14 @@ def spc(
         _write_plot(result, plot_path, by_cols)
 
 
-# Cells read as missing, as pandas.read_csv does by default (R writes NA).
-NA_VALUES = (
-    "",
-    "NA",
-    "N/A",
-    "n/a",
-    "NaN",
-    "nan",
-    "-NaN",
-    "-nan",
-    "NULL",
-    "null",
-    "None",
-    "<NA>",
-    "#N/A",
-    "#NA",
-    "#N/A N/A",
-    "1.#IND",
-    "-1.#IND",
-    "1.#QNAN",
-    "-1.#QNAN",
-)
-TRUE_FALSE = {"TRUE": 1.0, "True": 1.0, "true": 1.0, "FALSE": 0.0, "False": 0.0, "false": 0.0}
-
-
 def read_input(
-    path: Path,
-    columns: Sequence[str | None],
-    text_columns: set[str],
-    *,
-    numeric_columns: frozenset[str] = frozenset(),
-    fast: bool | None = None,
+    path: Path, columns: Sequence[str | None], text_columns: set[str], *, x_column: str | None
 ) -> pd.DataFrame:
-    """Read the columns used; series keys and phase labels stay text ('007' is not 7).
+    """Read the CSV; series keys and phase labels stay text ('007' is not 7).
 
-    With polars installed the file is parsed by polars (multi-threaded) and text columns become
-    pandas Categoricals in code-point order, which the engine groups without hashing strings;
-    otherwise pandas reads it. Either way a ragged line is an error, not shifted values.
+    x is parsed as a categorical, so that only its distinct values are examined: numbers or ISO
+    dates when all of them are, text otherwise. Every column is parsed, so that a ragged line is
+    an error rather than silently shifted values.
     """
     wanted = list(dict.fromkeys(c for c in columns if c))
     try:
@@ -203,92 +173,46 @@ def read_input(
         if column not in header:
             available = ", ".join(map(str, header))
             raise click.ClickException(f"{path}: unknown column '{column}' (columns: {available})")
-    if fast is None:
-        fast = importlib.util.find_spec("polars") is not None
-    if fast:
-        return _read_polars(path, wanted, text_columns, numeric_columns)
+    dtypes: dict[str, Any] = {c: str for c in wanted if c in text_columns}
+    if x_column and x_column not in text_columns:
+        dtypes[x_column] = "category"
     try:
         frame = pd.read_csv(
             path,
-            dtype={c: str for c in wanted if c in text_columns},
+            dtype=dtypes,
             encoding="utf-8-sig",
             low_memory=False,
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
         message = str(err).strip().splitlines()[-1]
         raise click.ClickException(f"{path}: not a readable CSV file ({message})") from None
-    return frame[wanted]
+    frame = frame[wanted]
+    if x_column and x_column not in text_columns:
+        frame[x_column] = _typed_x(path, x_column, frame[x_column])
+    return frame
 
 
-def _read_polars(
-    path: Path, wanted: list[str], text_columns: set[str], numeric_columns: frozenset[str]
-) -> pd.DataFrame:
-    import polars as pl
-
-    options: dict[str, Any] = {"columns": wanted, "null_values": list(NA_VALUES)}
-    try:  # types inferred from the first rows: fast; text columns forced to text
-        text = {c: pl.String for c in wanted if c in text_columns}
-        table = pl.read_csv(path, schema_overrides=text, **options)
-    except pl.exceptions.PolarsError:
-        try:  # a later row does not fit the inferred type: read text, convert ourselves
-            table = pl.read_csv(path, infer_schema=False, **options)
-        except (pl.exceptions.PolarsError, OSError) as err:
-            message = str(err).strip().splitlines()[0]
-            raise click.ClickException(f"{path}: not a readable CSV file ({message})") from None
-    frame = {}
-    for name in wanted:
-        column = table[name]
-        if name in text_columns:
-            frame[name] = _categorical(pl, column)
-        elif name in numeric_columns:
-            frame[name] = _numbers(pl, column)
-        else:
-            frame[name] = _typed(pl, path, name, column)
-    return pd.DataFrame(frame, copy=False)
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def _categorical(pl: Any, column: Any) -> pd.Categorical:
-    """Text as a pandas Categorical with its categories in code-point (C collation) order."""
-    categories = column.drop_nulls().unique().sort()
-    codes = column.cast(pl.Enum(categories)).to_physical().cast(pl.Int64).fill_null(-1)
-    return pd.Categorical.from_codes(
-        codes.to_numpy(), categories=pd.Index(categories.to_list(), dtype=object)
-    )
-
-
-def _numbers(pl: Any, column: Any) -> np.ndarray:
-    """y and n as float64 (TRUE/FALSE as 1/0, like pandas); with any text, the raw values,
-    so that the engine names the first offending row."""
-    if column.dtype != pl.String:  # typed by polars: numbers or booleans
-        return column.cast(pl.Float64).to_numpy()
-    stripped = column.str.strip_chars()
-    present = stripped.drop_nulls().unique()
-    if present.cast(pl.Float64, strict=False).null_count() == 0:
-        return stripped.cast(pl.Float64, strict=False).to_numpy()
-    if set(present.to_list()) <= set(TRUE_FALSE):
-        return stripped.replace_strict(TRUE_FALSE, default=None, return_dtype=pl.Float64).to_numpy()
-    return column.to_numpy()
-
-
-def _typed(pl: Any, path: Path, name: str, column: Any) -> Any:
-    """x: numbers as float64, ISO dates as dates, anything else as text (a Categorical)."""
-    if column.dtype.is_numeric():
-        return column.cast(pl.Float64).to_numpy()
-    column = column.cast(pl.String)  # booleans as the file wrote them, like other text
-    stripped = column.str.strip_chars()
-    present = stripped.drop_nulls().unique()
-    if len(present) and present.cast(pl.Float64, strict=False).null_count() == 0:
-        return stripped.cast(pl.Float64, strict=False).to_numpy()
-    if len(present) and present.str.contains(r"^\d{4}-\d{2}-\d{2}$").all():
-        dates = stripped.str.to_date("%Y-%m-%d", strict=False)
-        bad = (dates.is_null() & stripped.is_not_null()).to_numpy()
-        if bad.any():
-            row = int(np.argmax(bad))
+def _typed_x(path: Path, name: str, column: pd.Series) -> Any:
+    """x as numbers or ISO dates when all its distinct values are; otherwise text."""
+    categories = column.cat.categories
+    codes = column.cat.codes.to_numpy()
+    text = pd.Series(categories.astype(str), dtype=object)
+    numbers = pd.to_numeric(text.str.strip(), errors="coerce")
+    if len(text) and numbers.notna().all():
+        return np.append(numbers.to_numpy(dtype=float), np.nan)[codes]  # code -1: missing
+    if len(text) and text.str.fullmatch(_ISO_DATE).all():
+        dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        if dates.isna().any():
+            bad = int(np.flatnonzero(dates.isna().to_numpy())[0])
+            row = int(np.argmax(codes == bad))
             raise click.ClickException(
-                f"{path}: invalid date {column[row]!r} in row {row + 1} of column '{name}'"
+                f"{path}: invalid date {text[bad]!r} in row {row + 1} of column '{name}'"
             )
-        return dates.to_numpy()
-    return _categorical(pl, column)
+        return np.append(dates.to_numpy(), np.datetime64("NaT"))[codes]
+    return column
 
 
 def _write_plot(result: QicResult, path: Path, by_cols: Sequence[str]) -> None:
