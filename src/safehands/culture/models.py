@@ -183,6 +183,7 @@ class SurveyRound(models.Model):
                               default=RoundStatus.OPEN)
     min_respondents = models.PositiveSmallIntegerField(default=5)
     link_token = models.CharField(max_length=64, unique=True)
+    reminders_sent = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
 
@@ -232,7 +233,8 @@ class Invitation(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     recipient = models.CharField(max_length=254, blank=True)
     used = models.BooleanField(default=False)
-    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    # No per-invitation reminder count: "reminded, then used" would tell which answers came
+    # after a reminder (PostgreSQL row transaction ids order answers). The round counts.
 
     def __str__(self) -> str:
         return f"invitation {self.pk}"

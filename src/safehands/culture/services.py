@@ -351,9 +351,10 @@ def reminders_send(*, survey_round: SurveyRound, actor: Any, source: str = "web"
     for invitation in survey_round.invitations.filter(used=False).exclude(recipient=""):
         token = secrets.token_urlsafe(24)
         invitation.token_hash = _hash(token)
-        invitation.reminders_sent += 1
-        invitation.save(update_fields=["token_hash", "reminders_sent"])
+        invitation.save(update_fields=["token_hash"])
         sent += _send(invitation.recipient, token, survey_round, reminder=True)
+    SurveyRound.objects.filter(pk=survey_round.pk).update(
+        reminders_sent=F("reminders_sent") + sent)
     audit_record(actor=actor, action="culture.invitation.remind", target=survey_round,
                  org_path=survey_round.root.path, after={"reminders": sent}, source=source)
     return sent
