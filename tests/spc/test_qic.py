@@ -80,3 +80,21 @@ def test_y_neg_false_floors_lower_limits_per_series() -> None:
     data = qic(frame, y="y", by="s", chart="i", y_neg=False).data
     assert (data[data["s"] == "a"]["lcl"] == 0).all()
     assert (data[data["s"] == "b"]["lcl"] < 0).all()
+
+
+def test_many_key_combinations_are_numbered_in_key_order() -> None:
+    keys = np.arange(1500)
+    frame = pd.DataFrame(
+        {
+            "a": np.repeat(keys % 50, 2),
+            "b": np.repeat(keys[::-1], 2),  # 50 x 1500 combinations: the sorting path
+            "x": np.tile([1, 2], keys.size),
+            "y": np.arange(2 * keys.size, dtype=float),
+        }
+    )
+    data = qic(frame, x="x", y="y", by=["a", "b"], chart="i").data
+    pairs = list(zip(data["a"], data["b"], strict=True))
+    assert pairs == sorted(pairs)
+    assert len(set(pairs)) == keys.size
+    first = data[(data["a"] == 3) & (data["b"] == 1496)]
+    assert list(first["y"]) == [6.0, 7.0]  # the rows of key (3, 1496): input rows 6 and 7

@@ -435,12 +435,6 @@ def _numeric_column(
     return name, values
 
 
-def _first_row_error(mask: np.ndarray, message: str) -> None:
-    if mask.any():
-        row = int(np.argmax(mask))
-        raise SpcInputError(message.format(row=row + 1, index=row))
-
-
 def _check_values(
     chart: str, y_name: str, y: np.ndarray, n_name: str | None, n: np.ndarray | None
 ) -> None:

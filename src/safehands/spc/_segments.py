@@ -13,11 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def seg_count(mask: np.ndarray, seg: np.ndarray, nseg: int) -> np.ndarray:
-    """Number of rows per segment where `mask` holds."""
-    return np.bincount(seg[mask], minlength=nseg).astype(float)
-
-
 def _blocks(values: np.ndarray, seg: np.ndarray, mask: np.ndarray):
     """Non-missing masked values in extended precision, split into per-segment blocks."""
     keep = mask & ~np.isnan(values)
