@@ -289,3 +289,10 @@ def test_polars_float_text_is_python_repr(values: list[float]) -> None:
     for shown, value in zip(expected, values, strict=True):
         if shown is not None:
             assert float(shown) == value  # round-trips
+
+
+def test_repeated_values_are_formatted_once_and_spread() -> None:
+    pl = pytest.importorskip("polars")
+    values = np.repeat([0.1, 12.0, np.nan, 1e-5, -3.25], [40, 30, 20, 50, 60])
+    text = cli_spc._polars_floats(pl, "v", values).cast(pl.String).to_list()
+    assert text == [cli_spc._float_text(v) or None for v in values.tolist()]
