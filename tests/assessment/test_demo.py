@@ -29,12 +29,14 @@ def test_demo_is_complete_and_idempotent(demo):
     assert set(Assessment.objects.values_list("org_unit__code", "status")) == {
         ("OUS", "closed"), ("K0301", "closed")}
     assert Action.objects.filter(org_unit__code="K0301").count() == 2
+    overdue = [a.what for a in Action.objects.all() if a.is_overdue()]
+    assert overdue == ["Family-activated escalation routine on all medical wards"]
 
 
 def test_demo_report_shows_change_and_where_to_start(demo):
-    latest = Assessment.objects.get(org_unit__code="OUS", title="Re-assessment 2026")
+    latest = Assessment.objects.get(org_unit__code="OUS", title="Re-assessment")
     report = assessment_report(assessment=latest)
-    assert report.previous.title == "Baseline 2025"
+    assert report.previous.title == "Baseline"
     assert all(area.change is not None for area in report.areas)
     assert report.lowest_area.area.code in {"safer-together.pfe", "safer-together.ws"}
     assert report.lowest and report.disputed
@@ -48,12 +50,12 @@ def test_report_command_prints_the_demo_report(demo):
 
     from safehands.cli.main import cli
 
-    latest = Assessment.objects.get(org_unit__code="OUS", title="Re-assessment 2026")
+    latest = Assessment.objects.get(org_unit__code="OUS", title="Re-assessment")
     result = CliRunner().invoke(cli, ["assessment", "report", str(latest.pk)])
     assert result.exit_code == 0, result.output
-    assert "Where to start: Re-assessment 2026 — Oslo University Hospital Trust (OUS)" in \
+    assert "Where to start: Re-assessment — Oslo University Hospital Trust (OUS)" in \
         result.output
-    assert "compared with 'Baseline 2025'" in result.output
+    assert "compared with 'Baseline'" in result.output
     assert "Lowest area:" in result.output and "tactic:" in result.output
     missing = CliRunner().invoke(cli, ["assessment", "report", "999999"])
     assert missing.exit_code != 0 and "There is no assessment 999999." in missing.output

@@ -42,17 +42,18 @@ TEAM_USERS = [
     ("oslo.manager", "Geir Leder", "K0301", "nursing-home manager"),
 ]
 
-# (unit, coordinator, instrument, title, start date, team, area levels, rater offsets)
+# Dates are days before or after the day the demo loads, so the plan always looks current.
+# (unit, coordinator, instrument, title, start (days from today), team, area levels)
 DEMO_ASSESSMENTS = [
-    ("OUS", "ous.coordinator", "safer-together", "Baseline 2025", datetime.date(2025, 3, 10),
+    ("OUS", "ous.coordinator", "safer-together", "Baseline", -600,
      ["ous.nurse", "ous.physician", "ous.patient.adviser"],
      {"safer-together.clg": 2, "safer-together.pfe": 1, "safer-together.ws": 2,
       "safer-together.ls": 2}),
-    ("OUS", "ous.coordinator", "safer-together", "Re-assessment 2026", datetime.date(2026, 3, 9),
+    ("OUS", "ous.coordinator", "safer-together", "Re-assessment", -90,
      ["ous.nurse", "ous.physician", "ous.patient.adviser"],
      {"safer-together.clg": 3, "safer-together.pfe": 2, "safer-together.ws": 2,
       "safer-together.ls": 3}),
-    ("K0301", "oslo.coordinator", "nap-2019-2023", "Baseline 2026", datetime.date(2026, 2, 2),
+    ("K0301", "oslo.coordinator", "nap-2019-2023", "Baseline", -120,
      ["oslo.nurse", "oslo.manager"],
      {"nap-2019-2023.leadership_culture": 2, "nap-2019-2023.competence": 1,
       "nap-2019-2023.national_initiatives": 3, "nap-2019-2023.systems_structures": 2}),
@@ -68,24 +69,20 @@ OFFSETS = {
     3: [0, -1, "U", 0, 1, 0, -1, 0],
 }
 
-# (unit, assessment title, what, owner, due date, status, tactic, target area)
+# (unit, assessment title, what, owner, due (days from today), status, tactic, target area)
 DEMO_ACTIONS = [
-    ("OUS", "Re-assessment 2026", "Appoint two patient advisers to the quality committee",
-     "Director of quality", datetime.date(2026, 6, 30), "in_progress", "st.r06.advisers", None),
-    ("OUS", "Re-assessment 2026", "Family-activated escalation routine on all medical wards",
-     "Head of medicine", datetime.date(2026, 4, 30), "planned", "st.r05.concerns",
-     "deterioration"),
-    ("OUS", "Re-assessment 2026", "Peer support after serious events",
-     "HR and occupational health", datetime.date(2026, 9, 30), "planned",
-     "st.r10.peer_support", None),
-    ("OUS", "Baseline 2025", "Safety walk-rounds by the executive team every month",
-     "Chief executive", datetime.date(2025, 9, 1), "done", "st.r01.walkrounds", None),
-    ("K0301", "Baseline 2026", "Improvement course for nursing-home leaders",
-     "Municipal quality adviser", datetime.date(2026, 5, 31), "in_progress",
-     "nap.co.training", None),
-    ("K0301", "Baseline 2026", "Enrol the long-term units in the falls target area",
-     "Nursing-home managers", datetime.date(2026, 3, 31), "planned", "nap.ni.target_areas",
-     "falls"),
+    ("OUS", "Re-assessment", "Appoint two patient advisers to the quality committee",
+     "Director of quality", 45, "in_progress", "st.r06.advisers", None),
+    ("OUS", "Re-assessment", "Family-activated escalation routine on all medical wards",
+     "Head of medicine", -10, "planned", "st.r05.concerns", "deterioration"),
+    ("OUS", "Re-assessment", "Peer support after serious events",
+     "HR and occupational health", 120, "planned", "st.r10.peer_support", None),
+    ("OUS", "Baseline", "Safety walk-rounds by the executive team every month",
+     "Chief executive", -400, "done", "st.r01.walkrounds", None),
+    ("K0301", "Baseline", "Improvement course for nursing-home leaders",
+     "Municipal quality adviser", 60, "in_progress", "nap.co.training", None),
+    ("K0301", "Baseline", "Enrol the long-term units in the falls target area",
+     "Nursing-home managers", 20, "planned", "nap.ni.target_areas", "falls"),
 ]
 
 
@@ -117,7 +114,7 @@ def _agreed(values: list[str]) -> str:
 
 
 def _assessment(unit_code: str, coordinator_name: str, instrument_code: str, title: str,
-                started: datetime.date, team: list[str], levels: dict[str, int]) -> bool:
+                start_day: int, team: list[str], levels: dict[str, int]) -> bool:
     unit = org_unit_get(code=unit_code)
     if Assessment.objects.filter(org_unit=unit, title=title).exists():
         return False
@@ -153,6 +150,7 @@ def _assessment(unit_code: str, coordinator_name: str, instrument_code: str, tit
                      actor=coordinator, source="system")
     assessment_close(assessment=assessment, actor=coordinator, source="system",
                      note="Demo assessment")
+    started = timezone.localdate() + datetime.timedelta(days=start_day)
     stamp = timezone.make_aware(datetime.datetime.combine(started, datetime.time(9)))
     Assessment.objects.filter(pk=assessment.pk).update(
         started_at=stamp, closed_at=stamp + datetime.timedelta(days=14))
@@ -171,7 +169,8 @@ def demo_load() -> dict[str, int]:
         if Action.objects.filter(org_unit=unit, what=what).exists():
             continue
         assessment = Assessment.objects.get(org_unit=unit, title=title)
-        action_create(org_unit=unit, what=what, owner=owner, due_date=due, status=status,
+        due_date = timezone.localdate() + datetime.timedelta(days=due)
+        action_create(org_unit=unit, what=what, owner=owner, due_date=due_date, status=status,
                       tactic=tactic, target_area=target, assessment=assessment,
                       note=f"From {title}", actor=assessment.started_by, source="system")
         actions += 1
