@@ -157,6 +157,17 @@ STATIC_ROOT = os.environ.get("SAFEHANDS_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Mail (survey invitations and reminders). Without a configured server, mail is written to
+# the console so nothing is silently lost on a demo machine.
+EMAIL_BACKEND = os.environ.get(
+    "SAFEHANDS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("SAFEHANDS_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("SAFEHANDS_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("SAFEHANDS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SAFEHANDS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("SAFEHANDS_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("SAFEHANDS_EMAIL_FROM", "safehands@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
