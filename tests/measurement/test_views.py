@@ -225,3 +225,16 @@ def test_api_export_imports_back_unchanged(client, login, with_data, fmt):
     assert result.status_code == 200
     assert result.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 48,
                                        "ignored": 0}
+
+
+def test_dashboard_is_recomputed_after_any_write(client, login, with_data, tree):
+    from safehands.measurement.queries import data_version
+
+    login(("NO", "viewer"))
+    before = data_version()
+    first = client.get("/measurement/NO/dashboard/").context["board"]
+    value = DataValue.objects.filter(unit=tree["W2"]).first()
+    services.data_value_delete(data_value=value, actor=None)
+    assert data_version() != before
+    second = client.get("/measurement/NO/dashboard/").context["board"]
+    assert second is not first

@@ -219,6 +219,36 @@ class Dashboard:
     latest: dict[tuple[int, int], tuple[float | None, float | None, float | None]]
 
 
+def data_version() -> str:
+    """Changes whenever any value, enrolment or phase changes: a cache key part.
+
+    Every data write (deletions too) opens an EntryBatch; enrolments carry updated_at.
+    """
+    from django.db.models import Count, Max
+
+    from safehands.measurement.models import EnrolmentPhase, EntryBatch
+
+    batch = EntryBatch.objects.aggregate(m=Max("id"))["m"]
+    enrolments = Enrolment.objects.aggregate(m=Max("updated_at"), n=Count("id"))
+    phase = EnrolmentPhase.objects.aggregate(m=Max("id"))["m"]
+    return f"{batch}-{enrolments['m']}-{enrolments['n']}-{phase}"
+
+
+def dashboard_cached(*, unit: OrgUnit, months: int = 36) -> Dashboard:
+    """The dashboard, computed once per data version and day (a write makes a new one)."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    version = hashlib.sha1(data_version().encode()).hexdigest()
+    key = f"measurement:dashboard:{unit.pk}:{months}:{date.today()}:{version}"
+    board = cache.get(key)
+    if board is None:
+        board = dashboard(unit=unit, months=months)
+        cache.set(key, board, 24 * 3600)
+    return board
+
+
 def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> Dashboard:
     """The national / regional picture for a subtree: one aggregate query, batch SPC.
 

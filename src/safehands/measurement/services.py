@@ -400,6 +400,8 @@ def data_value_delete(*, data_value: DataValue, actor: Any, source: str = "web")
                               period=data_value.period, unit=unit.name)}})
     before = {**_numbers_of(data_value), "period": data_value.period,
               "measure": data_value.measure.code, "version": data_value.version}
+    # A deletion is a write too: its batch says who and when, and moves the data version.
+    _batch(actor=actor, source=_FORM_SOURCES.get(source, "form"))
     audit_record(actor=actor, action="measurement.data_value.delete", target=data_value,
                  org_path=unit.path, before=before, source=source)
     data_value.delete()

@@ -253,7 +253,7 @@ def _spread_spec(spread: dict[str, list[int]], months: list[str], title: str) ->
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(code)
     authorize(request.user, "data.view", unit)
-    board = queries.dashboard(unit=unit)
+    board = queries.dashboard_cached(unit=unit)
     areas = {a.code: a for a in TargetArea.objects.filter(code__in=list(board.spread))}
     spreads = [{"area": areas[code], "enrolled": board.enrolled.get(code, 0),
                 "now": {p: counts[-1] for p, counts in phases.items()},
