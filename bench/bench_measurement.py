@@ -88,6 +88,7 @@ def run(database_url: str, units: int, import_months: int) -> None:
         last[0] = now
 
     start = time.perf_counter()
+    cpu = time.process_time()
     summary = data_values_import(
         text=text, fmt="csv", actor=None, source="cli", file_name="bench.csv", progress=progress
     )
@@ -96,7 +97,9 @@ def run(database_url: str, units: int, import_months: int) -> None:
     print(
         f"  IMPORT {rows:,} values (create, audited): {elapsed:.1f} s "
         f"({rows / elapsed:,.0f} values/s); stages: "
-        + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()),
+        + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+        + f"; Python CPU {time.process_time() - cpu:.1f} s; load average "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg()),
         flush=True,
     )
     start = time.perf_counter()

@@ -192,3 +192,11 @@ def test_rollup_sums_numerators_and_denominators(enrolled, tree, measures):
     assert (points[1].reporting_units, points[1].expected_units) == (1, 3)
     h1 = rollup(unit=tree["H1"], measure=measure)
     assert (h1[0].numerator, h1[0].expected_units) == (4, 2)
+
+
+def test_comments_with_tabs_backslashes_and_line_breaks_are_stored_as_written(enrolled):
+    comment = "ward\\closed\tfor a week\nsee the log"
+    text = json.dumps([{"org_unit": "W1", "measure": "falls.rate", "period": "2026-01",
+                        "numerator": 1, "denominator": 900, "comment": comment}])
+    assert _import(text, fmt="json").created == 1
+    assert DataValue.objects.get().comment == comment.strip()
