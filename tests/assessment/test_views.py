@@ -243,3 +243,22 @@ def test_coordinator_imports_ratings_from_a_file(client, people, nap):
     page = client.post(f"/assessment/{a.pk}/import/", {"file": bad}, follow=True)
     assert "row 2, field rating: &#x27;9&#x27; is not on the scale" in page.content.decode()
     assert Rating.objects.count() == 1
+
+
+def test_action_status_owner_and_due_date_change_on_the_plan(client, people, content):
+    from safehands.assessment.services import action_create
+    from safehands.orgs.models import OrgUnit
+
+    action = action_create(org_unit=OrgUnit.objects.get(code="H1"), what="Audit", owner="Kari",
+                           actor=people["coord"])
+    client.force_login(people["nurse"])
+    client.post(f"/assessment/actions/{action.pk}/status/", {
+        "status": "in_progress", "owner": "Ola", "due_date": "2027-01-15"})
+    action.refresh_from_db()
+    assert (action.status, action.owner, str(action.due_date)) == (
+        "in_progress", "Ola", "2027-01-15")
+    page = client.post(f"/assessment/actions/{action.pk}/status/", {
+        "status": "done", "owner": "Ola", "due_date": "15.01.2027"}, follow=True)
+    assert "is not a date; write YYYY-MM-DD." in page.content.decode()
+    action.refresh_from_db()
+    assert action.status == "in_progress"

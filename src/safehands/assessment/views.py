@@ -383,8 +383,11 @@ def action_status(request: HttpRequest, pk: int) -> HttpResponse:
     action = queries.action_get(pk=pk)
     authorize(request.user, "assessment.rate", action.org_unit)
     try:
+        owner = request.POST.get("owner")
         services.action_update(action=action, status=request.POST.get("status"),
-                               actor=request.user)
+                               due_date=_date(request.POST.get("due_date", "")),
+                               owner=owner if owner is not None and owner != action.owner
+                               else None, actor=request.user)
     except AccessDenied:
         raise
     except DomainError as error:
