@@ -295,3 +295,10 @@ def test_me_tells_the_caller_their_roles(client, people):
         "memberships": [{"org_unit": "N1", "role": "reporter"},
                         {"org_unit": "W2", "role": "viewer"}],
     }
+
+
+def test_unit_page_links_to_the_work_on_that_unit(client, people, tree):
+    client.force_login(people["hospital.viewer"])
+    page = client.get("/orgs/W1/").content.decode()
+    for link in ("/measurement/W1/", "/harm/W1/", "/culture/units/W1/", "/assessment/units/W1/"):
+        assert f'href="{link}"' in page
