@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from safehands.cli._django import django_setup
+
+# Programme content shipped in the package, loaded in this order by every `setup` (each loader
+# is idempotent and keeps what programme administrators edited locally).
+CONTENT_STEPS: list[tuple[str, str]] = [
+    ("the programme catalogue", "safehands.catalogue.services:catalogue_load"),
+    ("the self-assessment instruments and resource guide",
+     "safehands.assessment.services:instruments_load"),
+    ("the safety-culture survey instruments",
+     "safehands.culture.services:instruments_load_packaged"),
+]
 
 
 @click.command()
@@ -16,7 +28,6 @@ def setup(demo: bool, quiet: bool) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from safehands.catalogue.services import catalogue_load
     from safehands.core.errors import DomainError
 
     def say(text: str) -> None:
@@ -27,12 +38,15 @@ def setup(demo: bool, quiet: bool) -> None:
         f"{settings.DATABASES['default']['NAME']}")
     say("Migrating…")
     call_command("migrate", interactive=False, verbosity=0)
-    say("Loading the programme catalogue…")
-    try:
-        result = catalogue_load(actor=None, source="cli")
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
-    say(f"  catalogue: {_counts(result)}")
+    for label, target in CONTENT_STEPS:
+        say(f"Loading {label}…")
+        module_name, function_name = target.split(":")
+        loader = getattr(importlib.import_module(module_name), function_name)
+        try:
+            result = loader(actor=None, source="cli")
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        say(f"  {_counts(result)}")
     if demo:
         from safehands.demo.load import DEMO_PASSWORD, demo_load, demo_steps_run, demo_users
 
