@@ -71,12 +71,20 @@ def setup(demo: bool, quiet: bool) -> None:
 
 
 def _counts(result: object) -> str:
+    """A loader's summary as one line; nested counts read as 'created 2 instrument, 27 element'."""
     if hasattr(result, "as_dict"):
         result = result.as_dict()
-    if isinstance(result, dict):
-        counts = result.get("counts", result)
-        return ", ".join(f"{v} {k}" for k, v in counts.items() if not isinstance(v, dict | list))
-    return str(result)
+    if not isinstance(result, dict):
+        return str(result)
+    result = result.get("counts", result)
+    parts = []
+    for key, value in result.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{n} {kind}" for kind, n in value.items())
+            parts.append(f"{key} {inner or 'nothing'}")
+        elif not isinstance(value, list):
+            parts.append(f"{value} {key}")
+    return "; ".join(parts)
 
 
 @click.command()
