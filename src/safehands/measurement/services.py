@@ -776,6 +776,9 @@ def _write_created(rows: list, batch: EntryBatch, report: Progress) -> None:
                   new["value"], new["comment"], batch.source, 1, batch.pk, stamp)
                  for u, m, p, s, new in rows[start:start + _CHUNK]])
             report("write", min(start + _CHUNK, total), total)
+        if total > 50_000:
+            # Without statistics SQLite may read a unit's series through the wrong index.
+            cursor.execute(f"ANALYZE {table}")
 
 
 def _write_updated(rows: list, batch: EntryBatch, report: Progress) -> None:
