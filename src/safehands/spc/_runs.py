@@ -17,7 +17,7 @@ from safehands.spc.constants import longest_run_max, n_crossings_min
 
 @dataclass(frozen=True)
 class RunsResult:
-    """Per-segment statistics (arrays of length nseg), plus where the longest run ends."""
+    """Per-segment statistics (arrays of length nseg), plus the run the latest point is in."""
 
     n_obs: np.ndarray
     n_useful: np.ndarray
@@ -26,8 +26,8 @@ class RunsResult:
     n_crossings: np.ndarray
     n_crossings_min: np.ndarray
     runs_signal: np.ndarray
-    longest_run_side: np.ndarray  # +1 above cl, -1 below, 0 none (latest of the longest runs)
-    longest_run_end: np.ndarray  # row index of the last point of that run, -1 if none
+    last_run_length: np.ndarray  # length of the run holding the latest useful point (0: none)
+    last_run_side: np.ndarray  # +1 above cl, -1 below, 0 none
 
 
 def runs_analysis(
@@ -49,17 +49,15 @@ def runs_analysis(
     n_useful = np.bincount(sg, minlength=nseg).astype(float)
     n_runs = np.bincount(run_seg, minlength=nseg).astype(float)
     longest = np.zeros(nseg)
-    side = np.zeros(nseg)
-    end = np.full(nseg, -1, dtype=np.int64)
+    last_length = np.zeros(nseg)
+    last_side = np.zeros(nseg)
     if run_start.size:
         first_run = np.flatnonzero(np.concatenate(([True], run_seg[1:] != run_seg[:-1])))
         longest[run_seg[first_run]] = np.maximum.reduceat(run_len, first_run)
-        # The latest of the longest runs per segment (runs are in segment, position order).
-        candidates = np.flatnonzero(run_len == longest[run_seg])
-        cseg = run_seg[candidates]
-        pick = candidates[np.concatenate((cseg[1:] != cseg[:-1], [True]))]
-        side[run_seg[pick]] = s[run_start[pick]]
-        end[run_seg[pick]] = rows[run_start[pick] + run_len[pick] - 1]
+        # Runs are in (segment, position) order, so a segment's last run holds its latest point.
+        last_run = np.flatnonzero(np.concatenate((run_seg[1:] != run_seg[:-1], [True])))
+        last_length[run_seg[last_run]] = run_len[last_run]
+        last_side[run_seg[last_run]] = s[run_start[last_run]]
 
     has = n_useful > 0
     lr_max = longest_run_max(n_useful)
@@ -67,4 +65,6 @@ def runs_analysis(
     longest = np.where(has, longest, np.nan)
     crossings = np.where(has, np.maximum(n_runs - 1, 0), np.nan)
     signal = has & ((longest > lr_max) | (crossings < nc_min))
-    return RunsResult(n_obs, n_useful, longest, lr_max, crossings, nc_min, signal, side, end)
+    return RunsResult(
+        n_obs, n_useful, longest, lr_max, crossings, nc_min, signal, last_length, last_side
+    )

@@ -5,12 +5,13 @@ NHS England's "Making Data Count" (2019, 2021) reads every chart into two icons:
 improvement) and *assurance* (will the process consistently meet a target, consistently fail it,
 or hit and miss?). The exact rules used here are in docs/spc.md; in short:
 
-Variation, per part, from the included points:
-- the evidence is the latest special cause in the part: the last point outside the 3-sigma
-  limits (above the upper limit: high, below the lower: low) or, when the Anhøj runs analysis
-  signals, the latest longest run (above the centre line: high, below: low); when both exist,
-  the one that ends later wins, and a point outside the limits wins a tie;
-- no evidence: "common_cause"; with direction "higher", high is "special_cause_improvement" and
+Variation, per part, describes the latest point, as the Making Data Count icons do:
+- the latest included point is special cause when it lies outside the 3-sigma limits (above
+  the upper limit: high, below the lower: low) or when the run it belongs to is longer than the
+  Anhøj limit for the part (a shift still going on: above the centre line high, below low);
+- otherwise "common_cause" — an earlier shift that has ended does not colour the icon (the
+  part's `runs_signal` still reports it); with direction "higher", high is
+  "special_cause_improvement" and
   low "special_cause_concern" (the reverse for "lower"); without a direction,
   "special_cause_neither".
 
@@ -80,18 +81,22 @@ def summarise(result: QicResult) -> pd.DataFrame:
     outside = data["sigma_signal"].to_numpy(dtype=bool) & include
     runs_signal = data["runs_signal"].to_numpy(dtype=bool)
 
-    # Latest point outside the limits per segment, and its side.
+    # The latest included point with a value, per segment: is it outside the limits?
     position = np.arange(nrows)
-    sigma_at = np.full(nseg, -1)
-    np.maximum.at(sigma_at, seg[outside], position[outside])
+    valid = include & ~np.isnan(y)
+    latest = np.full(nseg, -1)
+    np.maximum.at(latest, seg[valid], position[valid])
+    at = np.maximum(latest, 0)
     with np.errstate(invalid="ignore"):
-        sigma_side = np.where(sigma_at >= 0, np.where(y[sigma_at] > ucl[sigma_at], 1, -1), 0)
-    # Latest longest run per segment (the runs analysis again, on the plotted values).
+        sigma_side = np.where(
+            (latest >= 0) & outside[at], np.where(y[at] > ucl[at], 1, -1), 0
+        )
+    # Is it in a run longer than the Anhøj limit (the runs analysis again, on plotted values)?
     runs = runs_analysis(y, cl, include, seg, nseg)
     run_signal = runs_signal[first]
-    run_at = np.where(run_signal, runs.longest_run_end, -1)
-    use_run = run_at > sigma_at
-    side = np.where(use_run, runs.longest_run_side, sigma_side).astype(int)
+    in_shift = runs.last_run_length > runs.longest_run_max
+    side = np.where(sigma_side != 0, sigma_side, np.where(in_shift, runs.last_run_side, 0))
+    side = side.astype(int)
 
     variation = _variation(side, result.direction)
     assurance = _assurance(lcl[last], ucl[last], result.target, result.direction)
