@@ -1,12 +1,10 @@
 """In a real browser: a team runs an assessment end to end and turns its lowest area into an
-action plan. Uses the Playwright fixtures of tests/browser."""
+action plan. Uses the shared Playwright fixtures."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-
-from tests.browser.conftest import browser, page, sign_in  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +20,7 @@ def loaded(transactional_db, tree, make_user):
     make_user("nurse", ("H1", "reporter"), first_name="Kari", last_name="Sykepleier")
 
 
-def _rate(page, level_by_area: dict[str, str]) -> None:  # noqa: F811
+def _rate(page, level_by_area: dict[str, str]) -> None:
     selects = page.locator("#rating-form select")
     for i in range(selects.count()):
         select = selects.nth(i)
@@ -33,8 +31,8 @@ def _rate(page, level_by_area: dict[str, str]) -> None:  # noqa: F811
     expect(page.locator(".messages")).to_contain_text("Your ratings are saved (12 changed)")
 
 
-def test_team_runs_an_assessment_and_plans_its_lowest_area(page, live_server, loaded,  # noqa: F811
-                                                            sign_in):  # noqa: F811
+def test_team_runs_an_assessment_and_plans_its_lowest_area(page, live_server, loaded,
+                                                            sign_in):
     from safehands.assessment.models import Action, Assessment
 
     sign_in("coord")

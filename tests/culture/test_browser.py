@@ -7,7 +7,6 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser, page, sign_in  # noqa: F401  (fixtures)
 from tests.culture.conftest import answer
 
 pytestmark = pytest.mark.browser
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
 
-def _choose(page, item: str, value: str, label: str) -> None:  # noqa: F811
+def _choose(page, item: str, value: str, label: str) -> None:
     """Tap the answer's label, as a thumb would, after checking it says what we expect."""
     choice = page.locator(f"#q-{item} label").filter(has=page.locator(f"input[value='{value}']"))
     expect(choice).to_contain_text(label)
@@ -36,7 +35,7 @@ def live_round(live_server, tree, make_user):
     return survey_round
 
 
-def test_staff_member_answers_on_a_phone(page, live_server, live_round):  # noqa: F811
+def test_staff_member_answers_on_a_phone(page, live_server, live_round):
     from safehands.culture.models import Response, RoundUnit
 
     page.set_viewport_size(PHONE)
@@ -60,7 +59,7 @@ def test_staff_member_answers_on_a_phone(page, live_server, live_round):  # noqa
     assert response.answers == {"SAQ1": 5, "SAQ2": 1, "SAQ3": 4}
 
 
-def test_staff_member_answers_in_norwegian(page, live_server, live_round):  # noqa: F811
+def test_staff_member_answers_in_norwegian(page, live_server, live_round):
     from safehands.culture.models import Response, RoundUnit
 
     page.set_viewport_size(PHONE)
@@ -75,7 +74,7 @@ def test_staff_member_answers_in_norwegian(page, live_server, live_round):  # no
 
 
 def test_coordinator_sees_results_only_for_groups_at_or_above_the_threshold(
-        page, live_server, live_round, sign_in):  # noqa: F811
+        page, live_server, live_round, sign_in):
     answer(live_round, "W1", 6, value=5)
     answer(live_round, "W2", 7, value=3)
     answer(live_round, "H1", 2, value=4)      # the hospital's own staff: below 5
