@@ -14,6 +14,7 @@ import click
 from safehands.assessment.fhir import questionnaire as build_questionnaire
 from safehands.assessment.instruments import Bundle, InstrumentsInvalid, read_instruments
 from safehands.assessment.scoring import RatingsInvalid, ratings_read, score, scores_csv
+from safehands.cli._files import read_text
 from safehands.core.errors import DomainError
 
 INSTRUMENT_HELP = "Instrument code: safer-together or nap-2019-2023."
@@ -47,10 +48,7 @@ def score_command(ratings: Path, instrument_code: str, out: Path) -> None:
     """Score RATINGS.csv (rater, element, rating 1-4 or unsure) per element and area."""
     bundle = _bundle()
     instrument = _instrument(bundle, instrument_code)
-    try:
-        text = ratings.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{ratings}: not a UTF-8 text file.") from None
+    text = read_text(ratings)
     try:
         rows = ratings_read(text, elements=[e.code for e in instrument.elements],
                             instrument=instrument.code, file=str(ratings))

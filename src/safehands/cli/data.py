@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from safehands.cli._django import django_setup
+from safehands.cli._files import read_text
 
 FORMATS = ["csv", "json", "fhir"]
 
@@ -60,11 +61,7 @@ def data_import(file: Path, fmt: str | None, dry_run: bool, strategy: str,
 
     fmt = _format_of(file, fmt)
     actor = _user(as_user)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise click.ClickException(f"{file}: not UTF-8 text ({error.reason} at byte "
-                                   f"{error.start}).") from error
+    text = read_text(file)
 
     def progress(stage: str, done: int, total: int) -> None:
         if total >= 50_000:

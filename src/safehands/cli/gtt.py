@@ -11,16 +11,9 @@ from pathlib import Path
 import click
 
 from safehands.cli._django import django_setup
+from safehands.cli._files import read_text
 
 RATES_BY = ("month", "tertial", "year")
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise click.ClickException(f"{path}: not UTF-8 text ({error.reason} at byte "
-                                   f"{error.start}).") from error
 
 
 @click.group()
@@ -77,8 +70,8 @@ def import_reviews(records: Path, events: Path | None, team_code: str, dry_run: 
     try:
         team = team_get(code=team_code)
         summary = reviews_import(
-            team=team, records_text=_read(records),
-            events_text=_read(events) if events else None, actor=None, dry_run=dry_run,
+            team=team, records_text=read_text(records),
+            events_text=read_text(events) if events else None, actor=None, dry_run=dry_run,
             records_filename=records.name, events_filename=events.name if events else "",
             source="cli")
     except DomainError as error:

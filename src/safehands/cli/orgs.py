@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from safehands.cli._django import django_setup
+from safehands.cli._files import read_text
 
 
 @click.group()
@@ -60,11 +61,7 @@ def orgs_import(file: Path, dry_run: bool, as_user: str | None) -> None:
         actor = get_user_model().objects.filter(username=as_user, is_active=True).first()
         if actor is None:
             raise click.ClickException(f"There is no active user '{as_user}'.")
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise click.ClickException(f"{file}: not UTF-8 text ({error.reason} at byte "
-                                   f"{error.start}).") from error
+    text = read_text(file)
     summary = org_units_import(text=text, actor=actor, dry_run=dry_run, filename=file.name)
     if summary.problems:
         for p in summary.problems:

@@ -17,33 +17,10 @@ import click
 import numpy as np
 import pandas as pd
 
-from safehands.spc import AGGS, CHARTS, QicResult, SpcInputError, qic
+from safehands.spc import AGGS, CHARTS, DATA_COLUMNS, QicResult, SpcInputError, qic
 
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "part",
-    "x",
-    "y_sum",
-    "y_count",
-    "y_mean",
-    "y_sd",
-    "n",
-    "y",
-    "cl",
-    "lcl",
-    "ucl",
-    "lcl_95",
-    "ucl_95",
-    "baseline",
-    "include",
-    "n_obs",
-    "n_useful",
-    "longest_run",
-    "longest_run_max",
-    "n_crossings",
-    "n_crossings_min",
-    "runs_signal",
-    "sigma_signal",
-)
+# The engine's columns less its position (`xx`) and target, which the CSV contract leaves out.
+OUTPUT_COLUMNS: tuple[str, ...] = tuple(c for c in DATA_COLUMNS if c not in ("xx", "target"))
 PLOT_SUFFIXES = (".svg", ".png", ".pdf")
 
 
