@@ -120,7 +120,7 @@ class RollupOut(Schema):
     denominator: float | None
     value: float | None
     reporting_units: int
-    expected_units: int
+    expected_units: int | None
 
 
 def _measure(code: str) -> Measure:

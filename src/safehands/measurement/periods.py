@@ -132,3 +132,13 @@ def latest(frequency: str, *, count: int, today: date | None = None) -> list[str
         period = period.previous()
         keys.append(period.key)
     return list(reversed(keys))
+
+
+def has_ended(key: str | Period, *, today: date | None = None) -> bool:
+    """True once the period is over: only then is a report for it due.
+
+    Completeness counts only ended periods, so the month still running is never shown as
+    0 % reported.
+    """
+    period = key if isinstance(key, Period) else parse(key)
+    return period.end < (today or date.today())

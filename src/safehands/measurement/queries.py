@@ -109,7 +109,7 @@ class RollupPoint:
     denominator: float | None
     value: float | None
     reporting_units: int
-    expected_units: int
+    expected_units: int | None  # None while the period is still open: not yet due
 
 
 def expected_units(*, unit: OrgUnit, measure: Measure) -> list[tuple[int, date, date | None]]:
@@ -129,12 +129,14 @@ def expected_units(*, unit: OrgUnit, measure: Measure) -> list[tuple[int, date, 
 
 
 def rollup(*, unit: OrgUnit, measure: Measure, period_from: str | None = None,
-           period_to: str | None = None) -> list[RollupPoint]:
+           period_to: str | None = None, today: date | None = None) -> list[RollupPoint]:
     """Summed numerators and denominators (or summed values) per period over a subtree.
 
     Ratios come from the sums, never from averaging unit ratios. Continuous values and times
-    are averaged over the reporting units (an unweighted mean, said in the guide).
+    are averaged over the reporting units (an unweighted mean, said in the guide). A period
+    that has not ended has no expected units (None): its reports are not due yet.
     """
+    today = today or date.today()
     values = data_value_list(unit=unit, measure=measure, period_from=period_from,
                              period_to=period_to, subtree=True)
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0, 0])
@@ -154,7 +156,8 @@ def rollup(*, unit: OrgUnit, measure: Measure, period_from: str | None = None,
         num, den, val, reporting, _ = sums[period]
         parsed = periods.parse(period)
         due = sum(1 for _, started, ended in expected
-                  if started <= parsed.end and (ended is None or ended >= parsed.start))
+                  if started <= parsed.end and (ended is None or ended >= parsed.start)
+                  ) if periods.has_ended(parsed, today=today) else None
         if measure.value_type in rules.RATIO_TYPES:
             point = RollupPoint(period, num, den, rules.ratio(
                 measure.value_type, num, den, None, measure.multiplier), reporting, due)
@@ -213,6 +216,7 @@ class Dashboard:
     periods: list[str]
     readings: dict[tuple[int, int], dict]
     completeness: dict[int, list[tuple[str, int, int]]]  # measure -> (period, reporting, due)
+    completeness_periods: list[str]  # the latest ended months; the open one is not yet due
     spread: dict[str, dict[str, list[int]]]  # area code -> phase -> counts per month
     spread_months: list[str]
     enrolled: dict[str, int]
@@ -319,7 +323,7 @@ def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> 
                                                                      "measure_id"):
         chosen[enrolment_id].add(measure_id)
     completeness: dict[int, list[tuple[str, int, int]]] = {}
-    recent = keys[-12:]
+    recent = [key for key in keys if periods.has_ended(key, today=today)][-12:]
     for measure in measures:
         if measure.frequency != "monthly":
             continue
@@ -336,8 +340,8 @@ def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> 
 
     spread, enrolled = _phase_spread(unit=unit, months=keys)
     return Dashboard(unit=unit, rows=rows, measures=measures, periods=keys, readings=readings,
-                     completeness=completeness, spread=spread, spread_months=keys,
-                     enrolled=enrolled, latest=latest)
+                     completeness=completeness, completeness_periods=recent, spread=spread,
+                     spread_months=keys, enrolled=enrolled, latest=latest)
 
 
 def _phase_spread(*, unit: OrgUnit, months: list[str]) -> tuple[dict, dict[str, int]]:

@@ -274,7 +274,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "measurement/dashboard.html", {
         "unit": unit, "ancestors": org_unit_ancestors(unit=unit), "board": board,
         "spreads": spreads, "matrix": matrix, "completeness": completeness,
-        "recent": board.periods[-12:],
+        "recent": board.completeness_periods,
     })
 
 
