@@ -129,12 +129,33 @@ def run(database_url: str, units: int, import_months: int) -> None:
         "dashboards read the last 36 months):",
         flush=True,
     )
+    from safehands.catalogue.models import Measure
+    from safehands.measurement.services import data_value_upsert
+
+    unit = national_unit_codes(units)[0]
+    writer = {"unit": OrgUnit.objects.get(code=unit),
+              "measure": Measure.objects.get(code="falls.rate"), "count": 0}
+
+    def write_then_get(url: str) -> None:
+        # A write makes the cached dashboard stale: the view computes it afresh.
+        writer["count"] += 1
+        data_value_upsert(unit=writer["unit"], measure=writer["measure"], period=keys[-1],
+                          numerator=writer["count"] % 7, denominator=1000, actor=None,
+                          source="system")
+        start = time.perf_counter()
+        get(url)
+        timings.append(time.perf_counter() - start)
+
+    get("/measurement/NAT/dashboard/")  # the process's first page: imports, templates
     for code, label in (("NAT", "national"), ("NAT-R1", "region")):
-        _timed(f"{label} dashboard /measurement/{code}/dashboard/, computed (first view "
-               "after a write)", lambda code=code: get(f"/measurement/{code}/dashboard/"))
+        timings: list[float] = []
+        for _ in range(5):
+            write_then_get(f"/measurement/{code}/dashboard/")
+        print(f"  {label} dashboard /measurement/{code}/dashboard/, first view after a write: "
+              f"{min(timings) * 1000:,.0f} ms (median of 5: "
+              f"{statistics.median(timings) * 1000:,.0f} ms)", flush=True)
         _timed(f"{label} dashboard, later views (cached per data version)",
                lambda code=code: get(f"/measurement/{code}/dashboard/"), repeat=5)
-    unit = national_unit_codes(units)[0]
     _timed(
         f"unit chart page /measurement/{unit}/measures/falls.rate/",
         lambda: get(f"/measurement/{unit}/measures/falls.rate/"),

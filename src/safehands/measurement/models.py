@@ -170,6 +170,38 @@ class DataValue(models.Model):
         return f"{self.unit_id}/{self.measure_id}/{self.period}"
 
 
+class SubtreeTotal(models.Model):
+    """Sums of the values reported strictly below a unit, per measure and period.
+
+    Roll-ups and dashboards read these instead of summing thousands of values per view. A
+    unit's own values are not in its total (each is one DataValue already), so the whole
+    subtree is its SubtreeTotal plus its own values. Every write of data values recomputes
+    the totals of the (measure, period) pairs it touched, in the same transaction
+    (`measurement.totals`); a move in the org tree rebuilds them.
+    """
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=10)
+    period_start = models.DateField()
+    numerator = models.FloatField(help_text="Sum of the numerators (none counts as 0).")
+    denominator = models.FloatField()
+    value = models.FloatField()
+    reporting = models.PositiveIntegerField(help_text="How many values were summed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "measure", "period"],
+                                    name="measurement_subtreetotal_unique"),
+            models.CheckConstraint(condition=Q(reporting__gte=1),
+                                   name="measurement_subtreetotal_reporting_positive"),
+        ]
+        indexes = [models.Index(fields=["measure", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"below {self.unit_id}/{self.measure_id}/{self.period}"
+
+
 class DataValueHistory(models.Model):
     """The numbers a value had before a change, and the numbers it got."""
 

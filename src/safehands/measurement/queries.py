@@ -128,6 +128,65 @@ def expected_units(*, unit: OrgUnit, measure: Measure) -> list[tuple[int, date, 
     return found
 
 
+@dataclass
+class Sums:
+    """A subtree's sums for one measure and period (fields without a value count as 0)."""
+
+    start: date
+    numerator: float
+    denominator: float
+    value: float
+    reporting: int
+
+    def add(self, numerator: float | None, denominator: float | None, value: float | None,
+            reporting: int) -> None:
+        self.numerator += numerator or 0
+        self.denominator += denominator or 0
+        self.value += value or 0
+        self.reporting += reporting
+
+    def y(self, measure: Measure) -> float:
+        """The charted number: summed numerator, summed count, or the mean value."""
+        if measure.value_type in rules.RATIO_TYPES:
+            return self.numerator
+        if measure.value_type in rules.WHOLE_VALUE_TYPES:
+            return self.value
+        return self.value / self.reporting
+
+
+def subtree_sums(*, unit_ids: list[int], measure: Measure | None = None,
+                 since: date | None = None, until: date | None = None,
+                 below: bool = True) -> dict[tuple[int, int, str], Sums]:
+    """(unit id, measure id, period) -> sums over each unit's subtree (its own values only
+    when `below` is False). Two indexed reads: the subtree totals and the units' own values.
+    """
+    from safehands.measurement.models import SubtreeTotal
+
+    found: dict[tuple[int, int, str], Sums] = {}
+    sources = [DataValue.objects.filter(unit_id__in=unit_ids)]
+    if below:
+        sources.append(SubtreeTotal.objects.filter(unit_id__in=unit_ids))
+    for index, rows in enumerate(sources):
+        if measure is not None:
+            rows = rows.filter(measure=measure)
+        if since is not None:
+            rows = rows.filter(period_start__gte=since)
+        if until is not None:
+            rows = rows.filter(period_start__lte=until)
+        fields = ["unit_id", "measure_id", "period", "period_start", "numerator",
+                  "denominator", "value"]
+        values = rows.order_by().values_list(*fields, "reporting") if index else (
+            rows.order_by().values_list(*fields))
+        for unit_id, measure_id, period, start, num, den, val, *count in values.iterator(
+                chunk_size=10_000):
+            key = (unit_id, measure_id, period)
+            sums = found.get(key)
+            if sums is None:
+                sums = found[key] = Sums(start, 0.0, 0.0, 0.0, 0)
+            sums.add(num, den, val, count[0] if count else 1)
+    return found
+
+
 def rollup(*, unit: OrgUnit, measure: Measure, period_from: str | None = None,
            period_to: str | None = None, today: date | None = None) -> list[RollupPoint]:
     """Summed numerators and denominators (or summed values) per period over a subtree.
@@ -137,34 +196,24 @@ def rollup(*, unit: OrgUnit, measure: Measure, period_from: str | None = None,
     that has not ended has no expected units (None): its reports are not due yet.
     """
     today = today or date.today()
-    values = data_value_list(unit=unit, measure=measure, period_from=period_from,
-                             period_to=period_to, subtree=True)
-    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0, 0])
-    starts: dict[str, date] = {}
-    for period, start, num, den, val in values.values_list(
-            "period", "period_start", "numerator", "denominator", "value").iterator(
-                chunk_size=10_000):
-        acc = sums[period]
-        acc[0] += num or 0
-        acc[1] += den or 0
-        acc[2] += val or 0
-        acc[3] += 1
-        starts[period] = start
+    sums = subtree_sums(
+        unit_ids=[unit.pk], measure=measure,
+        since=periods.parse(period_from).start if period_from else None,
+        until=periods.parse(period_to).end if period_to else None)
     expected = expected_units(unit=unit, measure=measure)
     points = []
-    for period in sorted(sums, key=lambda p: starts[p]):
-        num, den, val, reporting, _ = sums[period]
+    for (_, _, period), total in sorted(sums.items(), key=lambda item: item[1].start):
         parsed = periods.parse(period)
         due = sum(1 for _, started, ended in expected
                   if started <= parsed.end and (ended is None or ended >= parsed.start)
                   ) if periods.has_ended(parsed, today=today) else None
         if measure.value_type in rules.RATIO_TYPES:
-            point = RollupPoint(period, num, den, rules.ratio(
-                measure.value_type, num, den, None, measure.multiplier), reporting, due)
-        elif measure.value_type in rules.WHOLE_VALUE_TYPES:
-            point = RollupPoint(period, None, None, val, reporting, due)
+            value = rules.ratio(measure.value_type, total.numerator, total.denominator, None,
+                                measure.multiplier)
+            point = RollupPoint(period, total.numerator, total.denominator, value,
+                                total.reporting, due)
         else:
-            point = RollupPoint(period, None, None, val / reporting, reporting, due)
+            point = RollupPoint(period, None, None, total.y(measure), total.reporting, due)
         points.append(point)
     return points
 
@@ -220,7 +269,6 @@ class Dashboard:
     spread: dict[str, dict[str, list[int]]]  # area code -> phase -> counts per month
     spread_months: list[str]
     enrolled: dict[str, int]
-    latest: dict[tuple[int, int], tuple[float | None, float | None, float | None]]
 
 
 def data_version() -> str:
@@ -254,13 +302,11 @@ def dashboard_cached(*, unit: OrgUnit, months: int = 36) -> Dashboard:
 
 
 def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> Dashboard:
-    """The national / regional picture for a subtree: one aggregate query, batch SPC.
+    """The national / regional picture for a subtree, from subtree totals, with batch SPC.
 
     Rows are the unit's children (each standing for its subtree) or the unit itself.
     """
     import pandas as pd
-    from django.db import connection, transaction
-    from django.db.models import Case, Count, IntegerField, Sum, Value, When
 
     from safehands.measurement.charts import signal_matrix
 
@@ -268,53 +314,25 @@ def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> 
     keys = periods.latest("monthly", count=months, today=today)
     first = periods.parse(keys[0]).start
     rows = _children_or_self(unit)
-    # Rows as small integers and no text in the grouping keep the aggregate in memory.
-    row_case = Case(*[When(unit__path__startswith=r.path, then=Value(i))
-                      for i, r in enumerate(rows)], output_field=IntegerField())
-    grouped = (DataValue.objects.filter(unit__path__startswith=unit.path,
-                                        period_start__gte=first)
-               .annotate(row=row_case)
-               .values("row", "measure_id", "period_start")
-               .annotate(num=Sum("numerator"), den=Sum("denominator"), val=Sum("value"),
-                         reporting=Count("id"))
-               .order_by())
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Enough memory to aggregate a nation's three years by hash, not on disk.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL work_mem = '64MB'")
-        data = list(grouped)
-    frequency = dict(Measure.objects.filter(pk__in={d["measure_id"] for d in data})
-                     .values_list("id", "frequency"))
-    for d in data:
-        d["row"] = None if d["row"] is None else rows[d["row"]].code
-        d["period"] = periods.parse(d["period_start"],
-                                    frequency=frequency[d["measure_id"]]).key
-    measure_ids = sorted({d["measure_id"] for d in data})
-    measures = list(Measure.objects.filter(pk__in=measure_ids).select_related(
+    sums = subtree_sums(unit_ids=[r.pk for r in rows], since=first)
+    measures = list(Measure.objects.filter(pk__in={m for _, m, _ in sums}).select_related(
         "target_area").order_by("target_area__number", "position", "code"))
     by_id = {m.pk: m for m in measures}
-    code_to_row = {r.code: r.pk for r in rows}
-    frame = pd.DataFrame([{
-        "row": code_to_row[d["row"]], "measure": d["measure_id"], "x": d["period_start"],
-        "y": d["num"] if by_id[d["measure_id"]].value_type in rules.RATIO_TYPES else (
-            d["val"] if by_id[d["measure_id"]].value_type in rules.WHOLE_VALUE_TYPES
-            else (d["val"] or 0) / d["reporting"]),
-        "n": d["den"],
-    } for d in data if d["row"] is not None], columns=["row", "measure", "x", "y", "n"])
+    frame = pd.DataFrame([
+        {"row": unit_id, "measure": measure_id, "x": total.start,
+         "y": total.y(by_id[measure_id]), "n": total.denominator}
+        for (unit_id, measure_id, _), total in sums.items()
+    ], columns=["row", "measure", "x", "y", "n"])
     readings = signal_matrix(frame.astype({"y": float, "n": float}), by_id) if len(
         frame) else {}
 
-    # Completeness: reporting units against enrolled units due, per measure and period.
+    # Completeness: reporting units against enrolled units due, per measure and period. The
+    # viewed unit's own values count here too (it is no row when it has children).
     reporting: dict[tuple[int, str], int] = defaultdict(int)
-    latest: dict[tuple[int, int], tuple] = {}
-    latest_start: dict[tuple[int, int], date] = {}
-    for d in data:
-        reporting[(d["measure_id"], d["period"])] += d["reporting"]
-        key = (code_to_row.get(d["row"]), d["measure_id"])
-        if key not in latest_start or d["period_start"] > latest_start[key]:
-            latest_start[key] = d["period_start"]
-            latest[key] = (d["num"], d["den"], d["val"])
+    if rows != [unit]:
+        sums.update(subtree_sums(unit_ids=[unit.pk], since=first, below=False))
+    for (_, measure_id, period), total in sums.items():
+        reporting[(measure_id, period)] += total.reporting
     enrolments = list(Enrolment.objects.filter(unit__path__startswith=unit.path).values_list(
         "id", "target_area_id", "target_area__code", "started", "ended"))
     chosen: dict[int, set[int]] = defaultdict(set)
@@ -341,7 +359,7 @@ def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> 
     spread, enrolled = _phase_spread(unit=unit, months=keys)
     return Dashboard(unit=unit, rows=rows, measures=measures, periods=keys, readings=readings,
                      completeness=completeness, completeness_periods=recent, spread=spread,
-                     spread_months=keys, enrolled=enrolled, latest=latest)
+                     spread_months=keys, enrolled=enrolled)
 
 
 def _phase_spread(*, unit: OrgUnit, months: list[str]) -> tuple[dict, dict[str, int]]:

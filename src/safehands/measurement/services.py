@@ -27,7 +27,7 @@ from django.utils import timezone
 from safehands.audit.services import audit_record, snapshot
 from safehands.catalogue.models import BundleElement, Measure, TargetArea
 from safehands.core.errors import DomainError
-from safehands.measurement import formats, periods, rules
+from safehands.measurement import formats, periods, rules, totals
 from safehands.measurement.models import (
     PHASES,
     Annotation,
@@ -386,6 +386,7 @@ def data_value_upsert(
                      org_path=unit.path, before=old, after=new, source=source)
         result = existing
     batch.save(update_fields=["created", "updated", "unchanged"])
+    totals.refresh([(measure.pk, parsed.key)])
     return result
 
 
@@ -405,6 +406,7 @@ def data_value_delete(*, data_value: DataValue, actor: Any, source: str = "web")
     audit_record(actor=actor, action="measurement.data_value.delete", target=data_value,
                  org_path=unit.path, before=before, source=source)
     data_value.delete()
+    totals.refresh([(data_value.measure_id, data_value.period)])
 
 
 # --- Bulk import ---------------------------------------------------------------------------
@@ -538,6 +540,7 @@ def data_values_import(
     # Compare with what is stored, in bulk.
     existing = _existing_values(pending)
     to_create, to_update = [], []
+    touched: set[tuple[int, str]] = set()  # (measure, period) pairs whose totals change
     for unit_id, measure_id, period_key, start, new in pending:
         current = existing.get((unit_id, measure_id, period_key))
         if current is None:
@@ -545,12 +548,14 @@ def data_values_import(
                 summary.ignored += 1
             else:
                 to_create.append((unit_id, measure_id, period_key, start, new))
+                touched.add((measure_id, period_key))
         elif current[1] == new:
             summary.unchanged += 1
         elif strategy == "create":
             summary.ignored += 1
         else:
             to_update.append((current, new))
+            touched.add((measure_id, period_key))
     report("compare", total, total)
     summary.created, summary.updated = len(to_create), len(to_update)
     if dry_run:
@@ -564,6 +569,8 @@ def data_values_import(
         batch.save()
         _write_created(to_create, batch, report)
         _write_updated(to_update, batch, report)
+        totals.refresh(touched)
+        report("totals", total, total)
         audit_record(actor=actor, action="measurement.data_values.import", target=batch,
                      after={**summary.as_dict()["counts"], "file": file_name, "format": fmt,
                             "strategy": strategy, "batch": batch.pk,
@@ -946,3 +953,10 @@ def _bundle_value_refresh(*, unit: OrgUnit, measure: Measure, period: str, actor
     data_value_upsert(unit=unit, measure=measure, period=period, numerator=numerator,
                       denominator=denominator, comment=existing.comment if existing else "",
                       actor=actor, source=source, batch=batch, today=today)
+
+
+def org_units_moved(*, codes: list[str], **_: Any) -> None:
+    """A move changes who is above whom: the subtree totals are rebuilt in the same
+    transaction, and a batch marks the change so cached dashboards are computed afresh."""
+    _batch(actor=None, source="system")
+    totals.rebuild()

@@ -15,6 +15,7 @@ from safehands.audit.services import audit_record, snapshot
 from safehands.core.errors import DomainError
 from safehands.orgs.access import authorize, forget_grants
 from safehands.orgs.models import CODE_PATTERN, PATH_SEPARATOR, Membership, OrgKind, OrgUnit, Role
+from safehands.orgs.signals import org_units_moved
 
 ORG_CSV_COLUMNS = ("code", "name", "kind", "parent_code")
 ORG_CSV_OPTIONAL = ("name_nb",)
@@ -240,6 +241,7 @@ def org_units_import(
     if dry_run or not changes:
         return summary
 
+    moved = sorted(code for code, unit in existing.items() if unit.path != paths[code])
     with transaction.atomic():
         by_code = dict(existing)
         # Parents first, so every foreign key points at a saved row.
@@ -267,6 +269,8 @@ def org_units_import(
                 audit_record(actor=actor, action="orgs.org_unit.move", target=unit,
                              org_path=unit.path, before=before,
                              after=snapshot(unit, ["path", "depth"]), source=source)
+        if moved:
+            org_units_moved.send(sender=OrgUnit, codes=moved)
     return summary
 
 

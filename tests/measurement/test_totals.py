@@ -1,0 +1,163 @@
+"""Subtree totals always equal a fresh sum over the values, whatever wrote them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import pytest
+
+from safehands.measurement import queries, services, totals
+from safehands.measurement.models import DataValue, SubtreeTotal
+from safehands.orgs.models import OrgUnit
+
+CSV_HEADER = "org_unit,measure,period,numerator,denominator,value,comment\n"
+
+
+def _fresh_sums() -> dict[tuple[str, str, str], tuple[float, float, float, int]]:
+    """(unit code, measure code, period) -> sums of the values strictly below the unit."""
+    paths = dict(OrgUnit.objects.values_list("code", "path"))
+    found: dict[tuple[str, str, str], list] = defaultdict(lambda: [0.0, 0.0, 0.0, 0])
+    for path, measure, period, num, den, val in DataValue.objects.values_list(
+            "unit__path", "measure__code", "period", "numerator", "denominator", "value"):
+        for code, above in paths.items():
+            if path.startswith(above) and path != above:
+                sums = found[(code, measure, period)]
+                sums[0] += num or 0
+                sums[1] += den or 0
+                sums[2] += val or 0
+                sums[3] += 1
+    return {key: tuple(sums) for key, sums in found.items()}
+
+
+def _stored_sums() -> dict[tuple[str, str, str], tuple[float, float, float, int]]:
+    return {(u, m, p): (n, d, v, r) for u, m, p, n, d, v, r in SubtreeTotal.objects.values_list(
+        "unit__code", "measure__code", "period", "numerator", "denominator", "value",
+        "reporting")}
+
+
+def _import(text: str, **options):
+    summary = services.data_values_import(text=CSV_HEADER + text, fmt="csv", actor=None,
+                                          source="cli", today=date(2026, 6, 15), **options)
+    assert not summary.conflicts, summary.as_dict()
+    return summary
+
+
+@pytest.fixture
+def values(enrolled, tree, measures):
+    from safehands.catalogue.models import TargetArea
+
+    sepsis = TargetArea.objects.get(code="sepsis")
+    for code in ("W1", "W2"):
+        services.enrolment_create(unit=tree[code], target_area=sepsis,
+                                  started=date(2023, 1, 1), actor=None, source="system")
+    _import("W1,falls.rate,2026-01,3,1000,,\n"
+            "W2,falls.rate,2026-01,4,900,,\n"
+            "W3,falls.rate,2026-01,1,500,,\n"
+            "W1,falls.rate,2026-02,2,1000,,\n"
+            "W1,sepsis.time_to_antibiotics,2026-01,,,42.5,\n"
+            "W2,sepsis.time_to_antibiotics,2026-01,,,61.25,\n")
+
+
+def test_an_import_writes_the_totals_of_every_unit_above(values, tree):
+    stored = _stored_sums()
+    assert stored == _fresh_sums()
+    assert stored[("H1", "falls.rate", "2026-01")] == (7, 1900, 0, 2)
+    assert stored[("NO", "falls.rate", "2026-01")] == (8, 2400, 0, 3)
+    assert stored[("NO", "sepsis.time_to_antibiotics", "2026-01")] == (0, 0, 103.75, 2)
+    assert ("W1", "falls.rate", "2026-01") not in stored  # a unit's own values: no total
+    assert not any(code == "M1" for code, _, _ in stored)
+
+
+def test_form_saves_changes_and_deletions_keep_the_totals(values, tree, measures):
+    rate = measures["falls.rate"]
+    services.data_value_upsert(unit=tree["W2"], measure=rate, period="2026-02", numerator=5,
+                               denominator=800, actor=None, today=date(2026, 6, 15))
+    services.data_value_upsert(unit=tree["W1"], measure=rate, period="2026-01", numerator=6,
+                               denominator=1000, actor=None, today=date(2026, 6, 15))
+    assert _stored_sums()[("T1", "falls.rate", "2026-01")] == (10, 1900, 0, 2)
+    services.data_value_delete(data_value=DataValue.objects.get(
+        unit=tree["W3"], measure=rate, period="2026-01"), actor=None)
+    services.data_value_delete(data_value=DataValue.objects.get(
+        unit=tree["W1"], measure=measures["sepsis.time_to_antibiotics"], period="2026-01"),
+        actor=None)
+    stored = _stored_sums()
+    assert stored == _fresh_sums()
+    assert ("R2", "falls.rate", "2026-01") not in stored  # nothing left below: no row
+    assert stored[("NO", "sepsis.time_to_antibiotics", "2026-01")] == (0, 0, 61.25, 1)
+
+
+def test_an_import_that_updates_keeps_the_totals(values):
+    _import("W1,falls.rate,2026-01,9,1000,,\nW3,falls.rate,2026-03,2,400,,\n")
+    assert _stored_sums() == _fresh_sums()
+    assert _stored_sums()[("NO", "falls.rate", "2026-01")] == (14, 2400, 0, 3)
+
+
+def test_a_refused_import_leaves_the_totals_as_they_were(values):
+    before = _stored_sums()
+    summary = services.data_values_import(
+        text=CSV_HEADER + "W1,falls.rate,2026-01,9,1000,,\nW1,falls.rate,2026-13,1,1,,\n",
+        fmt="csv", actor=None, source="cli", today=date(2026, 6, 15))
+    assert summary.conflicts
+    assert _stored_sums() == before
+
+
+def test_a_crash_after_the_totals_rolls_them_back_with_the_values(values, monkeypatch):
+    before = _stored_sums()
+
+    def fail(**_):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "audit_record", fail)
+    with pytest.raises(RuntimeError):
+        services.data_values_import(text=CSV_HEADER + "W1,falls.rate,2026-01,9,1000,,\n",
+                                    fmt="csv", actor=None, source="cli",
+                                    today=date(2026, 6, 15))
+    assert _stored_sums() == before
+    assert DataValue.objects.get(unit__code="W1", period="2026-01",
+                                 measure__code="falls.rate").numerator == 3
+
+
+def test_a_move_in_the_org_tree_rebuilds_the_totals(values, tree):
+    from safehands.orgs.services import org_units_import
+
+    version = queries.data_version()
+    summary = org_units_import(  # W2 moves to Hospital Two, in the other region
+        text="code,name,kind,parent_code,name_nb\nW2,Ward Two,unit,H2,\n", actor=None,
+        source="system")
+    assert not summary.problems and summary.updated == 1
+    stored = _stored_sums()
+    assert stored == _fresh_sums()
+    assert stored[("H1", "falls.rate", "2026-01")] == (3, 1000, 0, 1)
+    assert stored[("R2", "falls.rate", "2026-01")] == (5, 1400, 0, 2)
+    assert queries.data_version() != version  # cached dashboards are computed afresh
+
+
+def test_rebuild_gives_what_the_writes_kept(values):
+    kept = _stored_sums()
+    SubtreeTotal.objects.all().delete()
+    assert totals.rebuild() == len(kept)
+    assert _stored_sums() == kept
+
+
+def test_rollup_and_dashboard_read_the_totals_and_the_units_own_values(values, tree,
+                                                                       measures):
+    rate = measures["falls.rate"]
+    # A hospital reporting for itself as well as through its wards.
+    from safehands.catalogue.models import TargetArea
+
+    services.enrolment_create(unit=tree["H1"], target_area=TargetArea.objects.get(
+        code="falls"), started=date(2023, 1, 1), actor=None, source="system")
+    _import("H1,falls.rate,2026-01,10,100,,\n")
+    points = {p.period: p for p in queries.rollup(unit=tree["H1"], measure=rate,
+                                                  today=date(2026, 6, 15))}
+    assert (points["2026-01"].numerator, points["2026-01"].denominator,
+            points["2026-01"].reporting_units) == (17, 2000, 3)
+    board = queries.dashboard(unit=tree["NO"], today=date(2026, 6, 15))
+    assert [r.code for r in board.rows] == ["M1", "R1", "R2"]
+    january = dict((p, (r, d)) for p, r, d in board.completeness[rate.pk])["2026-01"]
+    assert january[0] == 4  # W1, W2, W3 and H1 itself
+    time = measures["sepsis.time_to_antibiotics"]
+    sums = queries.subtree_sums(unit_ids=[tree["R1"].pk], measure=time)
+    assert sums[(tree["R1"].pk, time.pk, "2026-01")].y(time) == pytest.approx(51.875)
+    assert time in board.measures
