@@ -161,3 +161,20 @@ def test_rollup_and_dashboard_read_the_totals_and_the_units_own_values(values, t
     sums = queries.subtree_sums(unit_ids=[tree["R1"].pk], measure=time)
     assert sums[(tree["R1"].pk, time.pk, "2026-01")].y(time) == pytest.approx(51.875)
     assert time in board.measures
+
+
+def test_the_rebuild_command_repairs_totals_changed_behind_the_applications_back(values):
+    from click.testing import CliRunner
+
+    from safehands.audit.models import AuditEvent
+    from safehands.cli.main import cli
+
+    kept = _stored_sums()
+    SubtreeTotal.objects.filter(unit__code="NO").update(numerator=0)
+    DataValue.objects.filter(unit__code="W3").update(numerator=2)  # a fix made by hand
+    result = CliRunner().invoke(cli, ["data", "rebuild-totals"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {len(kept)} subtree totals." in result.stderr
+    assert _stored_sums() == _fresh_sums()
+    assert _stored_sums()[("NO", "falls.rate", "2026-01")] == (9, 2400, 0, 3)
+    assert AuditEvent.objects.filter(action="measurement.subtree_totals.rebuild").exists()

@@ -201,3 +201,18 @@ def data_generate(units: int, months: int, measures: int, out: Path, load: bool)
             click.echo(json.dumps(result, indent=1))
             sys.exit(1)
     click.echo(json.dumps(result, indent=1))
+
+
+@data.command("rebuild-totals")
+def data_rebuild_totals() -> None:
+    """Recompute the subtree totals that roll-ups and dashboards read, from the values.
+
+    Every write keeps them; this is for values changed behind the application's back (a
+    restore, a manual fix in the database).
+    """
+    django_setup()
+    from safehands.measurement.services import subtree_totals_rebuild
+
+    click.echo("Summing every value into the units above it...", err=True)
+    written = subtree_totals_rebuild()
+    click.echo(f"Wrote {written:,} subtree totals.", err=True)

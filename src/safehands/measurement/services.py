@@ -960,3 +960,15 @@ def org_units_moved(*, codes: list[str], **_: Any) -> None:
     transaction, and a batch marks the change so cached dashboards are computed afresh."""
     _batch(actor=None, source="system")
     totals.rebuild()
+
+
+@transaction.atomic
+def subtree_totals_rebuild(*, source: str = "cli") -> int:
+    """Recompute every subtree total from the values: the server operator's repair tool (no
+    page or endpoint offers it; totals are kept by every write)."""
+    _batch(actor=None, source="system")
+    written = totals.rebuild()
+    audit_record(actor=None, action="measurement.subtree_totals.rebuild",
+                 object_type="measurement.subtreetotal", after={"rows": written},
+                 source=source)
+    return written
