@@ -178,3 +178,42 @@ def test_the_rebuild_command_repairs_totals_changed_behind_the_applications_back
     assert _stored_sums() == _fresh_sums()
     assert _stored_sums()[("NO", "falls.rate", "2026-01")] == (9, 2400, 0, 3)
     assert AuditEvent.objects.filter(action="measurement.subtree_totals.rebuild").exists()
+
+
+
+def test_two_writers_of_one_pair_on_postgresql_wait_for_each_other(transactional_db, enrolled,
+                                                                   tree, measures):
+    """The second writer's recomputation waits for the first one's commit and includes it."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time")
+    rate = measures["falls.rate"]
+    first_wrote, errors = threading.Event(), []
+
+    def write(code: str, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                services.data_value_upsert(unit=tree[code], measure=rate, period="2026-01",
+                                           numerator=2, denominator=100, actor=None,
+                                           today=date(2026, 6, 15))
+                if hold:
+                    first_wrote.set()
+                    threading.Event().wait(0.5)  # the other writer arrives meanwhile
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=write, args=("W1", True))
+    first.start()
+    first_wrote.wait(10)
+    second = threading.Thread(target=write, args=("W2", False))
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert not errors
+    assert _stored_sums() == _fresh_sums()
+    assert _stored_sums()[("H1", "falls.rate", "2026-01")] == (4, 200, 0, 2)
