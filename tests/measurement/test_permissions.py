@@ -24,6 +24,8 @@ MONTH = periods.latest("monthly", count=2)[0]
 # route -> (method, permission, url template with {code}); one line per "measurement" route.
 CHECKS: dict[str, tuple[str, str, str]] = {
     "measurement/<str:code>/entry/": ("get", "data.enter", "/measurement/{code}/entry/"),
+    "measurement/<str:code>/dashboard/<str:part>.<str:fmt>": (
+        "get", "data.view", "/measurement/{code}/dashboard/spread.csv"),
     "measurement/<str:code>/enrol/": ("get", "enrolment.manage", "/measurement/{code}/enrol/"),
     "measurement/<str:code>/locks/": ("get", "period.lock", "/measurement/{code}/locks/"),
     "measurement/<str:code>/annotations/": ("post", "data.enter",

@@ -238,3 +238,46 @@ def test_dashboard_is_recomputed_after_any_write(client, login, with_data, tree)
     assert data_version() != before
     second = client.get("/measurement/NO/dashboard/").context["board"]
     assert second is not first
+
+
+def test_dashboard_downloads_its_tables_and_spread_charts(client, login, with_data, tree):
+    import csv
+    import io
+
+    login(("NO", "viewer"))
+    board = client.get("/measurement/NO/dashboard/")
+    assert "/measurement/NO/dashboard/signals.csv" in board.content.decode()
+
+    def table(part: str) -> list[dict[str, str]]:
+        response = client.get(f"/measurement/NO/dashboard/{part}.csv")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/csv")
+        return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+    signals = table("signals")
+    rows = board.context["board"].rows
+    assert len(signals) == len(rows) * len(board.context["board"].measures)
+    r1 = [s for s in signals if s["org_unit"] == "R1" and s["measure"] == "falls.rate"]
+    reading = board.context["board"].readings[(tree["R1"].pk, with_data["falls.rate"].pk)]
+    assert r1 == [{"org_unit": "R1", "org_unit_name": "Region One", "measure": "falls.rate",
+                   "variation": reading["variation"], "side": reading["side"] or "",
+                   "assurance": reading["assurance"] or "",
+                   "runs_signal": "true" if reading["runs_signal"] else "false",
+                   "sigma_signals": str(reading["sigma_signals"])}]
+    assert {s["variation"] for s in signals if s["org_unit"] == "M1"} == {"too_few_values"}
+
+    completeness = table("completeness")
+    expected = board.context["board"].completeness[with_data["falls.rate"].pk]
+    assert [(c["period"], int(c["reporting_units"]), int(c["expected_units"]))
+            for c in completeness if c["measure"] == "falls.rate"] == expected
+
+    spread = table("spread")
+    assert {s["target_area"] for s in spread} == {"falls"}
+    last_month = board.context["board"].spread_months[-1]
+    assert sum(int(s["units"]) for s in spread if s["month"] == last_month) == 3
+
+    svg = client.get("/measurement/NO/dashboard/spread-falls.svg")
+    assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in svg.content
+    assert client.get("/measurement/NO/dashboard/spread-sepsis.svg").status_code == 404
+    assert client.get("/measurement/NO/dashboard/signals.pdf").status_code == 404

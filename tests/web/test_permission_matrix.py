@@ -108,6 +108,7 @@ ROUTES: dict[str, str] = {
     # Measurement: "measurement" routes are proven in tests/measurement/test_permissions.py.
     "measurement/<str:code>/": "org",
     "measurement/<str:code>/dashboard/": "org",
+    "measurement/<str:code>/dashboard/<str:part>.<str:fmt>": "measurement",
     "measurement/<str:code>/entry/": "measurement",
     "measurement/<str:code>/enrol/": "measurement",
     "measurement/<str:code>/locks/": "measurement",

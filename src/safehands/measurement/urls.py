@@ -6,6 +6,8 @@ app_name = "measurement"
 urlpatterns = [
     path("<str:code>/", views.unit_overview, name="unit"),
     path("<str:code>/dashboard/", views.dashboard, name="dashboard"),
+    path("<str:code>/dashboard/<str:part>.<str:fmt>", views.dashboard_download,
+         name="dashboard_download"),
     path("<str:code>/entry/", views.data_entry, name="entry"),
     path("<str:code>/enrol/", views.enrol, name="enrol"),
     path("<str:code>/locks/", views.locks, name="locks"),

@@ -255,8 +255,9 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     authorize(request.user, "data.view", unit)
     board = queries.dashboard_cached(unit=unit)
     areas = {a.code: a for a in TargetArea.objects.filter(code__in=list(board.spread))}
+    labels = dict(PHASE_CHOICES)
     spreads = [{"area": areas[code], "enrolled": board.enrolled.get(code, 0),
-                "now": {p: counts[-1] for p, counts in phases.items()},
+                "now": {labels[p]: counts[-1] for p, counts in phases.items()},
                 "spec": _spread_spec(phases, board.spread_months,
                                      str(areas[code].display_name))}
                for code, phases in sorted(board.spread.items(),
@@ -276,6 +277,55 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         "spreads": spreads, "matrix": matrix, "completeness": completeness,
         "recent": board.completeness_periods,
     })
+
+
+def _signal_rows(board: queries.Dashboard) -> list[dict[str, Any]]:
+    rows = []
+    for unit in board.rows:
+        for measure in board.measures:
+            reading = board.readings.get((unit.pk, measure.pk)) or {}
+            rows.append({
+                "org_unit": unit.code, "org_unit_name": unit.name, "measure": measure.code,
+                "variation": reading.get("variation", "too_few_values"),
+                "side": reading.get("side"), "assurance": reading.get("assurance"),
+                "runs_signal": ("true" if reading["runs_signal"] else "false") if reading
+                else None,
+                "sigma_signals": reading.get("sigma_signals"),
+            })
+    return rows
+
+
+@login_required
+def dashboard_download(request: HttpRequest, code: str, part: str, fmt: str) -> HttpResponse:
+    """The dashboard's tables as CSV and its spread charts as SVG or PNG."""
+    unit = _unit(code)
+    authorize(request.user, "data.view", unit)
+    board = queries.dashboard_cached(unit=unit)
+    name = f"{unit.code}_dashboard_{part}"
+    if fmt == "csv" and part == "signals":
+        return _table_csv(_signal_rows(board), [
+            "org_unit", "org_unit_name", "measure", "variation", "side", "assurance",
+            "runs_signal", "sigma_signals"], name)
+    if fmt == "csv" and part == "completeness":
+        by_id = {m.pk: m for m in board.measures}
+        rows = [{"measure": by_id[m].code, "period": p, "reporting_units": r,
+                 "expected_units": d} for m, points in board.completeness.items()
+                for p, r, d in points]
+        return _table_csv(rows, ["measure", "period", "reporting_units", "expected_units"],
+                          name)
+    if fmt == "csv" and part == "spread":
+        rows = [{"target_area": area, "month": month, "phase": phase, "units": n}
+                for area, phases in sorted(board.spread.items())
+                for phase, counts in phases.items()
+                for month, n in zip(board.spread_months, counts, strict=True)]
+        return _table_csv(rows, ["target_area", "month", "phase", "units"], name)
+    area = part.removeprefix("spread-")
+    if fmt in ("svg", "png") and area in board.spread:
+        target_area = TargetArea.objects.get(code=area)
+        return _chart_file(_spread_spec(board.spread[area], board.spread_months,
+                                        str(target_area.display_name)), name, fmt)
+    raise NotFound(_("The dashboard downloads signals.csv, completeness.csv, spread.csv and "
+                     "spread-<target area>.svg or .png."))
 
 
 # --- Target-area view ----------------------------------------------------------------------
