@@ -93,6 +93,17 @@ def test_an_import_that_updates_keeps_the_totals(values):
     assert _stored_sums()[("NO", "falls.rate", "2026-01")] == (14, 2400, 0, 3)
 
 
+@pytest.mark.parametrize("strategy", ["create", "update"])
+def test_rows_an_import_ignores_count_as_what_is_stored(values, strategy):
+    # One changed value of a stored row, one new row: each strategy ignores one of them.
+    _import("W1,falls.rate,2026-02,8,1000,,\nW2,falls.rate,2026-02,1,700,,\n"
+            "W3,falls.rate,2026-04,1,700,,\n", strategy=strategy)
+    stored = _stored_sums()
+    assert stored == _fresh_sums()
+    assert stored[("H1", "falls.rate", "2026-02")] == (
+        (3, 1700, 0, 2) if strategy == "create" else (8, 1000, 0, 1))
+
+
 def test_a_refused_import_leaves_the_totals_as_they_were(values):
     before = _stored_sums()
     summary = services.data_values_import(
