@@ -102,22 +102,15 @@ def _values(where: str, params: list[Any]) -> pd.DataFrame:
     return frame
 
 
-def _ancestry() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sorted unit ids, offsets, ancestor ids): unit i's strict ancestors are
-    ancestors[offsets[i]:offsets[i + 1]]."""
+def _parents() -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unit ids, position of each unit's parent or -1): the tree as two arrays."""
     from safehands.orgs.models import OrgUnit
 
-    units = sorted(OrgUnit.objects.values_list("id", "path"))
-    by_path = {path: pk for pk, path in units}
-    ids = np.array([pk for pk, _ in units], dtype=np.int64)
-    counts, above = [], []
-    for _, path in units:
-        parts = path.split("/")[:-2]  # "NO/R1/T1/" -> ["NO", "R1"]: the strict ancestors
-        found = [by_path["/".join(parts[:i + 1]) + "/"] for i in range(len(parts))]
-        counts.append(len(found))
-        above.extend(found)
-    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return ids, offsets, np.array(above, dtype=np.int64)
+    rows = sorted(OrgUnit.objects.values_list("id", "parent_id"))
+    ids = np.array([pk for pk, _ in rows], dtype=np.int64)
+    parents = np.array([-1 if parent is None else parent for _, parent in rows], dtype=np.int64)
+    positions = np.searchsorted(ids, parents)
+    return ids, np.where(parents >= 0, positions, -1)
 
 
 def _sum_up(frame: pd.DataFrame) -> list[tuple]:
@@ -125,12 +118,18 @@ def _sum_up(frame: pd.DataFrame) -> list[tuple]:
     numerator, denominator, value, reporting), one per (unit, measure, period)."""
     if not len(frame):
         return []
-    ids, offsets, above = _ancestry()
-    index = np.searchsorted(ids, frame["unit_id"].to_numpy(dtype=np.int64))
-    counts = offsets[index + 1] - offsets[index]
-    rows = np.repeat(np.arange(len(frame)), counts)
-    firsts = np.repeat(offsets[index] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-    units = above[firsts + np.arange(len(rows))]
+    ids, parent_of = _parents()
+    # Climb one level at a time, for every value at once, until no value has a unit above.
+    rows = np.arange(len(frame))
+    level = parent_of[np.searchsorted(ids, frame["unit_id"].to_numpy(dtype=np.int64))]
+    found_rows, found_units = [], []
+    while len(rows):
+        above = level >= 0
+        rows, level = rows[above], level[above]
+        found_rows.append(rows)
+        found_units.append(ids[level])
+        level = parent_of[level]
+    rows, units = np.concatenate(found_rows), np.concatenate(found_units)
     measure_codes, measure_ids = pd.factorize(frame["measure_id"])
     period_codes, period_keys = pd.factorize(frame["period"])
     combined = ((units * len(measure_ids) + measure_codes[rows]) * len(period_keys)
