@@ -171,6 +171,10 @@ def test_rollup_and_dashboard(client, login, with_data):
     assert board.status_code == 200
     body = board.content.decode()
     assert 'id="signal-matrix"' in body and 'id="completeness"' in body
+    from safehands.measurement.models import EntryBatch
+
+    assert board.context["board"].as_of == EntryBatch.objects.latest("at").at
+    assert 'id="as-of"' in body
     assert board.context["board"].enrolled == {"falls": 3}
 
 

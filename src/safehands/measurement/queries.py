@@ -269,6 +269,7 @@ class Dashboard:
     spread: dict[str, dict[str, list[int]]]  # area code -> phase -> counts per month
     spread_months: list[str]
     enrolled: dict[str, int]
+    as_of: Any = None  # when the latest value was written: what the figures include
 
 
 def data_version() -> str:
@@ -356,10 +357,15 @@ def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> 
             points.append((key, reporting.get((measure.pk, key), 0), due))
         completeness[measure.pk] = points
 
+    from django.db.models import Max
+
+    from safehands.measurement.models import EntryBatch
+
+    as_of = EntryBatch.objects.aggregate(at=Max("at"))["at"]
     spread, enrolled = _phase_spread(unit=unit, months=keys)
     return Dashboard(unit=unit, rows=rows, measures=measures, periods=keys, readings=readings,
                      completeness=completeness, completeness_periods=recent, spread=spread,
-                     spread_months=keys, enrolled=enrolled)
+                     spread_months=keys, enrolled=enrolled, as_of=as_of)
 
 
 def _phase_spread(*, unit: OrgUnit, months: list[str]) -> tuple[dict, dict[str, int]]:
