@@ -73,6 +73,48 @@ def test_annotation_is_added_and_drawn(client, login, with_data):
     assert "PDSA: hourly rounding" in body
 
 
+def test_annotation_is_deleted_from_the_chart_page(client, login, with_data, tree):
+    from safehands.audit.models import AuditEvent
+
+    user = login(("W1", "reporter"))
+    note = services.annotation_create(unit=tree["W1"], on=date(2025, 6, 1),
+                                      text="PDSA: hourly rounding", actor=user)
+    page = client.get("/measurement/W1/measures/falls.rate/").content.decode()
+    action = f'action="/measurement/W1/annotations/{note.pk}/delete/"'
+    assert action in page and "Delete annotation" in page
+    response = client.post(f"/measurement/W1/annotations/{note.pk}/delete/",
+                           {"next": "/measurement/W1/measures/falls.rate/"}, follow=True)
+    assert response.redirect_chain == [("/measurement/W1/measures/falls.rate/", 302)]
+    assert "Annotation of 2025-06-01 deleted: PDSA: hourly rounding" in (
+        response.content.decode())
+    assert not Annotation.objects.exists()
+    event = AuditEvent.objects.get(action="measurement.annotation.delete")
+    assert event.before["text"] == "PDSA: hourly rounding" and event.actor == user
+
+
+def test_annotation_delete_is_a_post_on_the_notes_own_unit(client, login, with_data, tree):
+    login(("H1", "reporter"))
+    note = services.annotation_create(unit=tree["W2"], on=date(2025, 6, 1), text="x",
+                                      actor=None)
+    assert client.get(f"/measurement/W2/annotations/{note.pk}/delete/").status_code == 405
+    # W1's address cannot reach a note of W2, even for someone who may write on both.
+    assert client.post(f"/measurement/W1/annotations/{note.pk}/delete/").status_code == 404
+    response = client.post(f"/measurement/W2/annotations/{note.pk}/delete/",
+                           {"next": "//elsewhere.example/"})
+    assert response.status_code == 302 and response["Location"] == "/measurement/W2/"
+    assert not Annotation.objects.exists()
+
+
+def test_annotation_delete_needs_data_enter(client, login, with_data, tree):
+    login(("W1", "viewer"))
+    note = services.annotation_create(unit=tree["W1"], on=date(2025, 6, 1), text="x",
+                                      actor=None)
+    assert "Delete annotation" not in client.get(
+        "/measurement/W1/measures/falls.rate/").content.decode()
+    response = client.post(f"/measurement/W1/annotations/{note.pk}/delete/")
+    assert response.status_code == 403 and Annotation.objects.filter(pk=note.pk).exists()
+
+
 def test_annotation_needs_data_enter(client, login, with_data):
     login(("W1", "viewer"))
     response = client.post("/measurement/W1/annotations/", {"date": "2025-06-01", "text": "x"})

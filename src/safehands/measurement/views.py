@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -405,6 +406,15 @@ def data_entry(request: HttpRequest, code: str) -> HttpResponse:
     }, status=400 if errors else 200)
 
 
+def _back(request: HttpRequest, unit: OrgUnit) -> str:
+    """The page a form came from (`next`), or the unit's page; never another site."""
+    back = request.POST.get("next") or ""
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return back
+    return f"/measurement/{unit.code}/"
+
+
 @login_required
 @require_POST
 def annotation_add(request: HttpRequest, code: str) -> HttpResponse:
@@ -413,9 +423,7 @@ def annotation_add(request: HttpRequest, code: str) -> HttpResponse:
     measure_code = request.POST.get("measure") or ""
     measure = queries.measure_get(code=measure_code) if measure_code else None
     on = _date(request.POST.get("date"))
-    back = request.POST.get("next") or f"/measurement/{unit.code}/"
-    if not back.startswith("/"):
-        back = f"/measurement/{unit.code}/"
+    back = _back(request, unit)
     if on is None:
         messages.error(request, _("Give the date of the change as YYYY-MM-DD."))
         return redirect(back)
@@ -428,6 +436,21 @@ def annotation_add(request: HttpRequest, code: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(back)
+
+
+@login_required
+@require_POST
+def annotation_delete(request: HttpRequest, code: str, annotation_id: int) -> HttpResponse:
+    """Remove a PDSA note drawn by mistake; the same people who add notes may remove them."""
+    unit = _unit(code)
+    authorize(request.user, "data.enter", unit)
+    note = queries.annotation_list(unit=unit).filter(pk=annotation_id).first()
+    if note is None:
+        raise NotFound(_("There is no such annotation on %(unit)s.") % {"unit": unit.name})
+    services.annotation_delete(annotation=note, actor=request.user)
+    messages.success(request, _("Annotation of %(date)s deleted: %(text)s") % {
+        "date": note.date.isoformat(), "text": note.text})
+    return redirect(_back(request, unit))
 
 
 # --- Enrolment -----------------------------------------------------------------------------
