@@ -144,3 +144,18 @@ def test_annotation_delete_answers_exactly_where_the_role_allows(client, tree, w
         allowed = _rank(tree, USERS[username], unit) >= NEEDS["data.enter"]
         assert response.status_code == (302 if allowed else 403), (username, code)
         assert Annotation.objects.filter(pk=notes[code].pk).exists() != allowed
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_ending_an_enrolment_answers_exactly_where_the_role_allows(client, tree, world,
+                                                                  username):
+    from safehands.measurement.models import Enrolment
+
+    client.force_login(world[username])
+    for code, unit in tree.items():
+        response = client.post(f"/measurement/{code}/enrolments/falls/",
+                               {"action": "end", "ended": "2024-01-31"})
+        allowed = _rank(tree, USERS[username], unit) >= NEEDS["enrolment.manage"]
+        assert response.status_code == (302 if allowed else 403), (username, code)
+        ended = Enrolment.objects.get(unit=unit, target_area__code="falls").ended
+        assert (ended is not None) == allowed, (username, code)

@@ -174,6 +174,37 @@ def test_enrol_page_enrols_and_sets_phase(client, login, tree, catalogue):
     assert "Phase history" in page.content.decode()
 
 
+def test_enrolment_page_ends_and_reopens_an_enrolment(client, login, enrolled, tree):
+    login(("H1", "coordinator"))
+    page = client.get("/measurement/W2/enrolments/falls/").content.decode()
+    assert 'id="end"' in page and "End the enrolment" in page and 'id="reopen"' not in page
+    response = client.post("/measurement/W2/enrolments/falls/",
+                           {"action": "end", "ended": "2025-06-30"}, follow=True)
+    assert "The enrolment ended on 2025-06-30." in response.content.decode()
+    assert Enrolment.objects.get(unit=tree["W2"]).ended == date(2025, 6, 30)
+    page = client.get("/measurement/W2/enrolments/falls/").content.decode()
+    assert 'id="reopen"' in page and "2025-06-30" in page
+    area = client.get("/measurement/H1/target-areas/falls/").content.decode()
+    assert "ended 2025-06-30" in area
+    response = client.post("/measurement/W2/enrolments/falls/",
+                           {"action": "end", "ended": "2022-01-01"}, follow=True)
+    assert "cannot be before the enrolment started" in response.content.decode()
+    assert Enrolment.objects.get(unit=tree["W2"]).ended == date(2025, 6, 30)
+    response = client.post("/measurement/W2/enrolments/falls/", {"action": "reopen"},
+                           follow=True)
+    assert "The enrolment is open again." in response.content.decode()
+    assert Enrolment.objects.get(unit=tree["W2"]).ended is None
+
+
+def test_ending_an_enrolment_needs_enrolment_manage(client, login, enrolled, tree):
+    login(("H1", "reporter"))
+    assert 'id="end"' not in client.get("/measurement/W2/enrolments/falls/").content.decode()
+    response = client.post("/measurement/W2/enrolments/falls/",
+                           {"action": "end", "ended": "2025-06-30"})
+    assert response.status_code == 403
+    assert Enrolment.objects.get(unit=tree["W2"]).ended is None
+
+
 def test_enrol_a_facility_enrols_its_units(client, login, tree, catalogue):
     login(("H1", "coordinator"))
     response = client.post("/measurement/H1/enrol/", {

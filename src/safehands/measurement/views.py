@@ -529,6 +529,18 @@ def enrolment_detail(request: HttpRequest, code: str, area: str) -> HttpResponse
                 services.bundle_adaptation_set(enrolment=enrolment, element=element,
                                                note=request.POST.get("note", ""),
                                                actor=request.user)
+            elif action == "end":
+                ended = _date(request.POST.get("ended"))
+                if ended is None:
+                    raise DomainError(_("Give the end date as YYYY-MM-DD."))
+                services.enrolment_end(enrolment=enrolment, ended=ended, actor=request.user)
+                messages.success(request, _("The enrolment ended on %(date)s.") % {
+                    "date": ended.isoformat()})
+                return redirect("measurement:enrolment", code=unit.code, area=area)
+            elif action == "reopen":
+                services.enrolment_end(enrolment=enrolment, ended=None, actor=request.user)
+                messages.success(request, _("The enrolment is open again."))
+                return redirect("measurement:enrolment", code=unit.code, area=area)
             elif action == "local_measure":
                 services.local_measure_create(
                     enrolment=enrolment, slug=request.POST.get("slug", ""),
