@@ -258,6 +258,19 @@ def test_rollup_breakdown_suppresses_small_counts_for_viewers(client, login, wit
     assert "suppressed" in body
 
 
+def test_rollup_breakdown_follows_the_small_cell_setting(client, login, with_data, tree,
+                                                         settings):
+    # The latest month: W1 reported 22 falls, W2 7.
+    login(("NO", "viewer"))
+    url = "/measurement/H1/rollups/falls.rate/"
+    assert [r["suppressed"] for r in client.get(url).context["breakdown"]] == [False, False]
+    settings.SAFEHANDS_SMALL_CELL_THRESHOLD = 10
+    # W2's 7 is now small; W1 goes with it, or the total would give W2 back.
+    assert [r["suppressed"] for r in client.get(url).context["breakdown"]] == [True, True]
+    settings.SAFEHANDS_SMALL_CELL_THRESHOLD = 7
+    assert [r["suppressed"] for r in client.get(url).context["breakdown"]] == [False, False]
+
+
 def test_rollup_breakdown_is_not_suppressed_for_the_team(client, login, with_data):
     login(("H1", "reporter"))
     rows = client.get("/measurement/H1/rollups/falls.rate/").context["breakdown"]

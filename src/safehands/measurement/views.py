@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from safehands.catalogue.models import BundleElement, Measure, TargetArea
 from safehands.core.errors import AccessDenied, DomainError, NotFound
-from safehands.core.suppression import suppressed_cells
+from safehands.core.suppression import suppressed_cells, threshold
 from safehands.measurement import charts, periods, queries, rules, services
 from safehands.measurement.models import PHASE_CHOICES, DataValue, PeriodLock
 from safehands.orgs.access import authorize, can
@@ -194,7 +194,8 @@ def _rollup_context(user: Any, unit: OrgUnit, measure: Measure) -> dict[str, Any
             counts = {row["unit"].code: row[field] for row in breakdown if row["reporting"]}
             counts["__total__"] = sum(counts.values())
             hidden = suppressed_cells(counts, children={"__total__": [
-                row["unit"].code for row in breakdown if row["reporting"]]})
+                row["unit"].code for row in breakdown if row["reporting"]]},
+                threshold=threshold())
             for row in breakdown:
                 row["suppressed"] = row["unit"].code in hidden
     return {"points": points, "result": result, "title": title,
