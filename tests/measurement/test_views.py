@@ -324,3 +324,116 @@ def test_dashboard_is_recomputed_after_any_write(client, login, with_data, tree)
     assert data_version() != before
     second = client.get("/measurement/NO/dashboard/").context["board"]
     assert second is not first
+
+
+# --- Small counts in raw values for people outside the team --------------------------------
+
+def _api_values(client, code="H1"):
+    rows = client.get(f"/api/v1/measurement/units/{code}/values?subtree=true").json()
+    return {(r["org_unit"], r["measure"], r["period"]): r for r in rows}
+
+
+def test_api_values_suppress_small_counts_for_a_viewer(client, login, small):
+    login(("H1", "viewer"))
+    rows = _api_values(client)
+    falls = rows[("W1", "falls.rate", "2026-01")]
+    assert (falls["numerator"], falls["denominator"], falls["suppressed"]) == (None, 1000, True)
+    assert rows[("W1", "local.w1.huddles", "2026-01")]["value"] is None
+    assert rows[("W2", "falls.rate", "2026-01")]["numerator"] == 12
+    assert not rows[("W2", "falls.rate", "2026-01")]["suppressed"]
+
+
+def test_api_values_show_a_reporter_everything_on_their_units(client, login, small):
+    login(("H1", "reporter"))
+    rows = _api_values(client)
+    assert rows[("W1", "falls.rate", "2026-01")]["numerator"] == 2
+    assert rows[("W2", "falls.risk_assessed", "2026-01")]["numerator"] == 0
+    assert not any(r["suppressed"] for r in rows.values())
+
+
+def test_api_export_marks_suppressed_rows_in_every_format(client, login, small):
+    import json
+
+    login(("H1", "viewer"))
+    url = "/api/v1/measurement/units/H1/export?subtree=true&format="
+    lines = client.get(url + "csv").content.decode().splitlines()
+    assert lines[0] == "org_unit,measure,period,numerator,denominator,value,comment,suppressed"
+    assert "W1,falls.rate,2026-01,,1000,,two falls,yes" in lines
+    assert "W2,falls.rate,2026-01,12,1100,,," in lines
+    records = json.loads(client.get(url + "json").content)
+    marked = [r for r in records if r.get("suppressed")]
+    assert {(r["org_unit"], r["measure"], r["period"]) for r in marked} == {
+        ("W1", "falls.rate", "2026-01"), ("W2", "falls.risk_assessed", "2026-01"),
+        ("W1", "local.w1.huddles", "2026-01")}
+    assert all(r["numerator"] is None and r["value"] is None for r in marked)
+    bundle = json.loads(client.get(url + "fhir").content)
+    masked = [e["resource"] for e in bundle["entry"] if "masked" in json.dumps(e)]
+    assert len(masked) == 3
+    huddles = next(r for r in masked if r["measure"].endswith("local.w1.huddles"))
+    assert huddles["group"][0]["measureScore"]["extension"][0]["valueCode"] == "masked"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "fhir"])
+def test_a_viewers_export_does_not_import_suppressed_rows(client, login, small, fmt):
+    login(("H1", "viewer"))
+    text = client.get(f"/api/v1/measurement/units/H1/export?subtree=true&format={fmt}").content
+    summary = services.data_values_import(text=text.decode(), fmt=fmt, actor=None)
+    marked = [c for c in summary.conflicts if c.field == "suppressed"]
+    assert len(marked) == 3 and summary.created == summary.updated == 0
+    assert "suppressed in the export" in marked[0].message
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "fhir"])
+def test_a_reporters_export_with_small_counts_imports_back_unchanged(client, login, small,
+                                                                      fmt):
+    import json
+
+    login(("H1", "reporter"))
+    text = client.get(
+        f"/api/v1/measurement/units/H1/export?subtree=true&format={fmt}").content.decode()
+    assert "suppressed" not in text and "masked" not in text
+    result = client.post("/api/v1/measurement/imports", json.dumps(
+        {"format": fmt, "text": text}), content_type="application/json")
+    assert result.status_code == 200, result.json()
+    assert result.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 5,
+                                       "ignored": 0}
+
+
+def _a_year_before(tree, measures):
+    """Twelve months of 10 to 21 falls before the small January, so the chart is drawn."""
+    for i, key in enumerate(f"2025-{m:02d}" for m in range(1, 13)):
+        services.data_value_upsert(unit=tree["W1"], measure=measures["falls.rate"], period=key,
+                                   numerator=10 + i, denominator=1000, actor=None)
+
+
+def test_chart_table_and_csv_suppress_small_counts_for_a_viewer(client, login, small,
+                                                                measures):
+    _a_year_before(small, measures)
+    login(("H1", "viewer"))
+    page = client.get("/measurement/W1/measures/falls.rate/")
+    table = page.context["table"]
+    assert page.context["spec"] is not None and len(table) == 13
+    assert (table[0]["numerator"], table[0]["y"], table[0]["suppressed"]) == (10, 10, False)
+    row = table[-1]
+    assert (row["numerator"], row["y"], row["denominator"], row["suppressed"]) == (
+        None, None, 1000, True)
+    assert row["cl"] is not None
+    assert 'id="small-counts-note"' in page.content.decode()
+    lines = client.get("/measurement/W1/measures/falls.rate/chart.csv").content.decode(
+    ).splitlines()
+    assert lines[0].endswith(",comment,suppressed")
+    assert lines[-1].startswith("2026-01,,1000,,,") and lines[-1].endswith(",True")
+    overview = client.get("/measurement/W1/").context["rows"]
+    huddles = next(r for r in overview if r["measure"].code == "local.w1.huddles")
+    assert huddles["shown"] == 8 and not huddles["suppressed"]  # the latest month: 8
+
+
+def test_chart_csv_is_whole_for_the_units_reporter(client, login, small, measures):
+    _a_year_before(small, measures)
+    login(("W1", "reporter"))
+    lines = client.get("/measurement/W1/measures/falls.rate/chart.csv").content.decode(
+    ).splitlines()
+    assert lines[0].endswith(",comment")
+    assert lines[-1].startswith("2026-01,2,1000,,2,")
+    assert 'id="small-counts-note"' not in client.get(
+        "/measurement/W1/measures/falls.rate/").content.decode()

@@ -72,7 +72,13 @@ def unit_overview(request: HttpRequest, code: str) -> HttpResponse:
             "-period_start").first()
         latest[measure.pk] = value
     rows = [{"measure": m, "reading": readings.get(m.pk), "latest": latest[m.pk],
-             "shown": _shown(m, latest[m.pk])} for m in measures]
+             "shown": _shown(m, latest[m.pk]),
+             "numerator": latest[m.pk].numerator if latest[m.pk] else None,
+             "denominator": latest[m.pk].denominator if latest[m.pk] else None,
+             "value": latest[m.pk].value if latest[m.pk] else None} for m in measures]
+    for row in rows:
+        queries.values_suppressed(rows=[row], user=request.user, unit=unit,
+                                  measure=row["measure"], derived=("shown",))
     return render(request, "measurement/unit_overview.html", {
         "unit": unit, "ancestors": org_unit_ancestors(unit=unit),
         "enrolments": queries.enrolment_list(unit=unit),
@@ -96,7 +102,7 @@ def _shown(measure: Measure, value: DataValue | None) -> float | None:
 
 # --- Unit × measure chart ------------------------------------------------------------------
 
-def _chart_context(unit: OrgUnit, measure: Measure) -> dict[str, Any]:
+def _chart_context(user: Any, unit: OrgUnit, measure: Measure) -> dict[str, Any]:
     enrolment = queries.enrolment_list(unit=unit).filter(
         target_area_id=measure.target_area_id).first()
     target = charts.target_of(measure, enrolment.target_value if enrolment else None)
@@ -107,7 +113,11 @@ def _chart_context(unit: OrgUnit, measure: Measure) -> dict[str, Any]:
     return {
         "points": points, "result": result, "notes": notes, "title": title,
         "spec": charts.spec(result, title=title, annotations=[(n.date, n.text) for n in notes]),
-        "reading": charts.summary_of(result), "table": charts.table(points, result),
+        "reading": charts.summary_of(result),
+        # The values under the chart are a list of raw values: small counts are suppressed
+        # for people outside the unit's team, with the plotted ratio that gives them back.
+        "table": queries.values_suppressed(rows=charts.table(points, result), user=user,
+                                           unit=unit, measure=measure, derived=("y",)),
         "chart_name": charts.chart_of(measure), "target": target, "enrolment": enrolment,
     }
 
@@ -117,11 +127,11 @@ def measure_chart(request: HttpRequest, code: str, measure: str) -> HttpResponse
     unit = _unit(code)
     authorize(request.user, "data.view", unit)
     item = queries.measure_get(code=measure)
-    context = _chart_context(unit, item)
+    context = _chart_context(request.user, unit, item)
     return render(request, "measurement/measure_chart.html", {
         **context, "unit": unit, "measure": item, "ancestors": org_unit_ancestors(unit=unit),
         "can_enter": can(request.user, "data.enter", unit),
-        "substituted": item.chart != context["chart_name"],
+        "substituted": item.chart != context["chart_name"], "threshold": threshold(),
         "today": date.today().isoformat(),
     })
 
@@ -157,12 +167,14 @@ def measure_chart_download(request: HttpRequest, code: str, measure: str,
     unit = _unit(code)
     authorize(request.user, "data.view", unit)
     item = queries.measure_get(code=measure)
-    context = _chart_context(unit, item)
+    context = _chart_context(request.user, unit, item)
     name = f"{unit.code}_{item.code}"
     if fmt == "csv":
-        return _table_csv(context["table"], ["period", "numerator", "denominator", "value",
-                                             "y", "cl", "lcl", "ucl", "signal", "comment"],
-                          name)
+        columns = ["period", "numerator", "denominator", "value", "y", "cl", "lcl", "ucl",
+                   "signal", "comment"]
+        if any(row["suppressed"] for row in context["table"]):
+            columns.append("suppressed")
+        return _table_csv(context["table"], columns, name)
     if fmt in ("svg", "png"):
         return _chart_file(context["spec"], name, fmt)
     raise NotFound(_("Download as csv, svg or png."))
