@@ -437,3 +437,10 @@ def test_chart_csv_is_whole_for_the_units_reporter(client, login, small, measure
     assert lines[-1].startswith("2026-01,2,1000,,2,")
     assert 'id="small-counts-note"' not in client.get(
         "/measurement/W1/measures/falls.rate/").content.decode()
+
+
+def test_api_enrolments_give_the_end(client, login, enrolled):
+    services.enrolment_end(enrolment=enrolled["W2"], ended=date(2025, 6, 30), actor=None)
+    login(("H1", "viewer"))
+    rows = {r["unit"]: r for r in client.get("/api/v1/measurement/enrolments").json()}
+    assert (rows["W1"]["ended"], rows["W2"]["ended"]) == (None, "2025-06-30")

@@ -28,6 +28,7 @@ class EnrolmentOut(Schema):
     target_area: str
     phase: str
     started: date
+    ended: date | None
     aim_text: str
     target_value: float | None
     target_date: date | None

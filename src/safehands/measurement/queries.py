@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from safehands.catalogue.models import Measure
+from safehands.core import suppression
 from safehands.core.errors import NotFound
 from safehands.measurement import periods, rules
 from safehands.measurement.models import (
@@ -18,6 +19,7 @@ from safehands.measurement.models import (
     Enrolment,
     PeriodLock,
 )
+from safehands.orgs.access import can
 from safehands.orgs.models import OrgUnit
 
 NO_MEASURE = "There is no measure with code {code!r}."
@@ -404,14 +406,11 @@ def values_suppressed(
     for every row, the codes under "org_unit" and "measure". Each row gets "suppressed".
     Returns the same list, changed in place.
     """
-    from safehands.core.suppression import threshold
-    from safehands.orgs.access import can
-
     if user is None:
         for row in rows:
             row["suppressed"] = False
         return rows
-    limit = threshold()
+    limit = suppression.threshold()
     if unit is not None:
         writable = {unit.code: can(user, "data.enter", unit)}
     else:
