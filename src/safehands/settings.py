@@ -11,7 +11,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from safehands.core.suppression import parse_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -167,6 +170,14 @@ EMAIL_HOST_USER = os.environ.get("SAFEHANDS_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("SAFEHANDS_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("SAFEHANDS_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("SAFEHANDS_EMAIL_FROM", "safehands@localhost")
+
+# Small-cell protection: counts of patients or events below this are hidden from people who
+# may not see the records (roll-up breakdowns, harm rates, raw exports). Checked at start-up.
+try:
+    SAFEHANDS_SMALL_CELL_THRESHOLD = parse_threshold(
+        os.environ.get("SAFEHANDS_SMALL_CELL_THRESHOLD"))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 LOGGING = {
     "version": 1,

@@ -47,6 +47,17 @@ def test_distribution_counts_units_below_and_hides_small_cells(tree, nap, root):
     assert d.suppressed_any
 
 
+def test_distribution_hides_by_the_deployments_threshold(tree, nap, root, settings):
+    for code in ("W1", "W2"):
+        _closed(tree[code], nap, root, "3")
+    competence = "nap-2019-2023.competence"
+    rows = dict(queries.distribution(org_unit=tree["H1"], instrument=nap).rows)
+    assert next(c for a, c in rows.items() if a.code == competence) == [0, 0, None, 0]
+    settings.SAFEHANDS_SMALL_CELL_THRESHOLD = 2
+    rows = dict(queries.distribution(org_unit=tree["H1"], instrument=nap).rows)
+    assert next(c for a, c in rows.items() if a.code == competence) == [0, 0, 2, 0]
+
+
 def test_distribution_uses_each_units_latest_closed_assessment(tree, nap, root):
     first = _closed(tree["W1"], nap, root, "1")
     later = _closed(tree["W1"], nap, root, "2")

@@ -86,3 +86,48 @@ def test_exhaustive_small_case_never_leaves_a_single_hidden_part():
         hidden = suppressed_cells(counts, children={"P": ["a", "b", "c"]})
         if "P" not in hidden:
             assert len({"a", "b", "c"} & hidden) != 1
+
+
+@pytest.mark.parametrize(("text", "expected"), [(None, 5), ("", 5), (" 3 ", 3), ("1", 1),
+                                                ("11", 11)])
+def test_the_threshold_setting_reads_whole_numbers_of_at_least_one(text, expected):
+    from safehands.core.suppression import parse_threshold
+
+    assert parse_threshold(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "five", "2.5"])
+def test_a_bad_threshold_setting_is_refused_with_its_name(text):
+    from safehands.core.suppression import parse_threshold
+
+    with pytest.raises(ValueError, match="SAFEHANDS_SMALL_CELL_THRESHOLD must be a whole number"):
+        parse_threshold(text)
+
+
+def _settings_with(value: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SAFEHANDS_SMALL_CELL_THRESHOLD": value}
+    return subprocess.run(
+        [sys.executable, "-c",
+         "import safehands.settings as s; print(s.SAFEHANDS_SMALL_CELL_THRESHOLD)"],
+        env=env, capture_output=True, text=True, check=False)
+
+
+def test_the_server_refuses_to_start_with_a_bad_threshold():
+    bad = _settings_with("0")
+    assert bad.returncode != 0
+    assert "ImproperlyConfigured: SAFEHANDS_SMALL_CELL_THRESHOLD must be a whole number" in (
+        bad.stderr)
+    good = _settings_with("8")
+    assert good.returncode == 0 and good.stdout.strip() == "8"
+
+
+def test_threshold_follows_the_setting(settings):
+    from safehands.core.suppression import threshold
+
+    assert threshold() == 5
+    settings.SAFEHANDS_SMALL_CELL_THRESHOLD = 3
+    assert threshold() == 3

@@ -134,6 +134,16 @@ def test_rates_api(client, two_teams, make_user):
     assert client.get("/api/v1/harm/units/NO/rates?by=week").status_code == 422
 
 
+def test_child_rates_follow_the_small_cell_setting(client, two_teams, make_user, settings):
+    client.force_login(make_user("v", ("NO", "viewer")))
+    settings.SAFEHANDS_SMALL_CELL_THRESHOLD = 1
+    # R1's few harmed stays now show; R2's zero stays below 1 and hides alone, since the
+    # national total is not shown beside them.
+    children = {c["unit"]: c for c in client.get("/api/v1/harm/units/NO/children").json()}
+    assert {code: c["suppressed"] for code, c in children.items()} == {"R1": False, "R2": True}
+    assert children["R1"]["rate"] is not None and children["R2"]["rate"] is None
+
+
 def test_team_settings_change_is_audited(client, team, crew):
     from safehands.audit.models import AuditEvent
 

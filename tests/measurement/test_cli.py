@@ -93,3 +93,25 @@ def test_rollup_writes_the_contract_columns(enrolled, run, tmp_path):
     assert lines[0] == "period,numerator,denominator,value,reporting_units,expected_units"
     assert lines[1].startswith("2026-01,4,1800,")
     assert lines[1].endswith(",2,2")
+
+
+@pytest.mark.parametrize(("as_user", "numerator", "note"), [
+    ((), "2", "Wrote 5 data values to"),
+    (("--as", "hospital.viewer"), "", "(3 with a small count suppressed)."),
+    (("--as", "ward.reporter"), "2", "(1 with a small count suppressed)."),  # W2's 0
+])
+def test_export_as_a_user_suppresses_what_they_may_not_see(small, run, tmp_path, make_user,
+                                                           as_user, numerator, note):
+    make_user("hospital.viewer", ("H1", "viewer"))
+    make_user("ward.reporter", ("W1", "reporter"), ("H1", "viewer"))
+    out = tmp_path / "out.csv"
+    result = run("data", "export", "--org", "W1", "--measure", "falls.rate", "--format", "csv",
+                 "--out", str(out), *as_user)
+    assert result.exit_code == 0
+    assert out.read_text(encoding="utf-8").splitlines()[-1].startswith(
+        f"W1,falls.rate,2026-01,{numerator},1000,")
+    result = run("data", "export", "--org", "H1", "--subtree", "--format", "csv",
+                 "--out", str(out), *as_user)
+    assert result.exit_code == 0 and note in result.stderr
+    header = out.read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith(",comment,suppressed") == bool(as_user)

@@ -73,3 +73,37 @@ def test_dashboard_page_heads_completeness_with_ended_months(client, login, enro
     row = response.context["completeness"][0]["points"]
     assert [p["period"] for p in row] == response.context["recent"]
     assert row[-1]["percent"] == 33
+
+
+def test_an_ended_enrolment_is_not_expected_after_its_end(enrolled, tree, measures):
+    keys = ["2026-06", "2026-07", "2026-08"]
+    _enter(tree, measures, keys)
+    # W2 leaves falls in the middle of July: due for July, no longer for August.
+    services.enrolment_end(enrolment=enrolled["W2"], ended=date(2026, 7, 15), actor=None,
+                           today=date(2026, 9, 10))
+    rate = measures["falls.rate"]
+    points = {p.period: p for p in queries.rollup(unit=tree["NO"], measure=rate,
+                                                  today=date(2026, 9, 10))}
+    assert [points[k].expected_units for k in keys] == [3, 3, 2]
+    # A measure W3 does not report: W1 and W2 were due, then W1 alone.
+    injury = measures["falls.injury_rate"]
+    for key in keys:
+        services.data_value_upsert(unit=tree["W1"], measure=injury, period=key,
+                                   numerator=1, denominator=1000, actor=None)
+    points = {p.period: p for p in queries.rollup(unit=tree["NO"], measure=injury,
+                                                  today=date(2026, 9, 10))}
+    assert [points[k].expected_units for k in keys] == [2, 2, 1]
+    board = queries.dashboard(unit=tree["NO"], today=date(2026, 9, 10))
+    completeness = dict((p, (r, d)) for p, r, d in board.completeness[rate.pk])
+    assert [completeness[k] for k in keys] == [(1, 3), (1, 3), (1, 2)]
+
+
+def test_reopening_an_enrolment_makes_it_expected_again(enrolled, tree, measures):
+    _enter(tree, measures, ["2026-08"])
+    services.enrolment_end(enrolment=enrolled["W2"], ended=date(2026, 7, 15), actor=None,
+                           today=date(2026, 9, 10))
+    services.enrolment_end(enrolment=enrolled["W2"], ended=None, actor=None,
+                           today=date(2026, 9, 10))
+    point = queries.rollup(unit=tree["NO"], measure=measures["falls.rate"],
+                           today=date(2026, 9, 10))[0]
+    assert point.expected_units == 3

@@ -48,11 +48,13 @@ CHECKS: dict[str, tuple[str, str, str]] = {
         "get", "data.view", "/api/v1/measurement/units/{code}/rollups/falls.rate"),
 }
 API_BODY_ROUTES = {"api/v1/measurement/enrolments", "api/v1/measurement/imports"}
+# Routes that act on one object; each has its own test below.
+OBJECT_ROUTES = {"measurement/<str:code>/annotations/<int:annotation_id>/delete/"}
 
 
 def test_every_measurement_route_is_checked_here():
     mine = {r for r, kind in ROUTES.items() if kind == "measurement"}
-    assert mine == set(CHECKS) | API_BODY_ROUTES
+    assert mine == set(CHECKS) | API_BODY_ROUTES | OBJECT_ROUTES
 
 
 @pytest.fixture
@@ -129,3 +131,33 @@ def test_api_import_checks_every_row_unit(client, tree, world, username):
             "measure": "falls.rate", "period": MONTH, "numerator": 2, "denominator": 100}),
             content_type="application/json")
         assert response.status_code == (200 if allowed else 403), (username, code)
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_annotation_delete_answers_exactly_where_the_role_allows(client, tree, world, username):
+    from safehands.measurement.models import Annotation
+    from safehands.measurement.services import annotation_create
+
+    notes = {code: annotation_create(unit=unit, on=date(2024, 1, 1), text=f"note {code}",
+                                     actor=None) for code, unit in tree.items()}
+    client.force_login(world[username])
+    for code, unit in tree.items():
+        response = client.post(f"/measurement/{code}/annotations/{notes[code].pk}/delete/")
+        allowed = _rank(tree, USERS[username], unit) >= NEEDS["data.enter"]
+        assert response.status_code == (302 if allowed else 403), (username, code)
+        assert Annotation.objects.filter(pk=notes[code].pk).exists() != allowed
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_ending_an_enrolment_answers_exactly_where_the_role_allows(client, tree, world,
+                                                                  username):
+    from safehands.measurement.models import Enrolment
+
+    client.force_login(world[username])
+    for code, unit in tree.items():
+        response = client.post(f"/measurement/{code}/enrolments/falls/",
+                               {"action": "end", "ended": "2024-01-31"})
+        allowed = _rank(tree, USERS[username], unit) >= NEEDS["enrolment.manage"]
+        assert response.status_code == (302 if allowed else 403), (username, code)
+        ended = Enrolment.objects.get(unit=unit, target_area__code="falls").ended
+        assert (ended is not None) == allowed, (username, code)

@@ -90,6 +90,60 @@ def test_enrolment_phase_set_keeps_dated_history(enrolled):
                                      actor=None)
 
 
+def test_enrolment_end_is_audited_and_can_be_undone(enrolled, tree, make_user):
+    coordinator = make_user("c", ("H1", "coordinator"))
+    enrolment = enrolled["W2"]
+    services.enrolment_end(enrolment=enrolment, ended=date(2026, 3, 31), actor=coordinator,
+                           today=TODAY)
+    enrolment.refresh_from_db()
+    assert enrolment.ended == date(2026, 3, 31)
+    event = AuditEvent.objects.get(action="measurement.enrolment.end")
+    assert (event.before, event.after) == ({"ended": None}, {"ended": "2026-03-31"})
+    assert event.actor == coordinator
+    services.enrolment_end(enrolment=enrolment, ended=None, actor=coordinator, today=TODAY)
+    enrolment.refresh_from_db()
+    assert enrolment.ended is None
+    event = AuditEvent.objects.get(action="measurement.enrolment.reopen")
+    assert (event.before, event.after) == ({"ended": "2026-03-31"}, {"ended": None})
+
+
+def test_enrolment_end_refuses_a_day_before_the_start(enrolled):
+    with pytest.raises(DomainError) as caught:
+        services.enrolment_end(enrolment=enrolled["W1"], ended=date(2022, 12, 31), actor=None,
+                               today=TODAY)
+    assert caught.value.message == services.END_BEFORE_START.format(
+        ended=date(2022, 12, 31), started=date(2023, 1, 1))
+    enrolled["W1"].refresh_from_db()
+    assert enrolled["W1"].ended is None
+
+
+def test_enrolment_end_refuses_a_day_in_the_future(enrolled):
+    with pytest.raises(DomainError) as caught:
+        services.enrolment_end(enrolment=enrolled["W1"], ended=date(2026, 6, 16), actor=None,
+                               today=TODAY)
+    assert caught.value.extra["fields"]["ended"] == services.END_IN_FUTURE.format(
+        ended=date(2026, 6, 16))
+    services.enrolment_end(enrolment=enrolled["W1"], ended=TODAY, actor=None, today=TODAY)
+    assert Enrolment.objects.get(pk=enrolled["W1"].pk).ended == TODAY
+
+
+def test_enrolment_end_needs_enrolment_manage(enrolled, make_user):
+    reporter = make_user("r", ("W1", "reporter"))
+    with pytest.raises(AccessDenied):
+        services.enrolment_end(enrolment=enrolled["W1"], ended=date(2026, 1, 31),
+                               actor=reporter, today=TODAY)
+    assert not AuditEvent.objects.filter(action="measurement.enrolment.end").exists()
+
+
+def test_an_ended_enrolment_closes_data_entry_until_reopened(enrolled, tree, measures):
+    services.enrolment_end(enrolment=enrolled["W1"], ended=date(2026, 4, 30), actor=None,
+                           today=TODAY)
+    with pytest.raises(DomainError):
+        _upsert(tree["W1"], measures["falls.rate"], numerator=1, denominator=100)
+    services.enrolment_end(enrolment=enrolled["W1"], ended=None, actor=None, today=TODAY)
+    assert _upsert(tree["W1"], measures["falls.rate"], numerator=1, denominator=100).version == 1
+
+
 def test_local_measure_is_reported_by_its_unit(enrolled, tree):
     measure = services.local_measure_create(
         enrolment=enrolled["W1"], slug="Night checks", name="Night checks done",

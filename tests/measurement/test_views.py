@@ -73,6 +73,48 @@ def test_annotation_is_added_and_drawn(client, login, with_data):
     assert "PDSA: hourly rounding" in body
 
 
+def test_annotation_is_deleted_from_the_chart_page(client, login, with_data, tree):
+    from safehands.audit.models import AuditEvent
+
+    user = login(("W1", "reporter"))
+    note = services.annotation_create(unit=tree["W1"], on=date(2025, 6, 1),
+                                      text="PDSA: hourly rounding", actor=user)
+    page = client.get("/measurement/W1/measures/falls.rate/").content.decode()
+    action = f'action="/measurement/W1/annotations/{note.pk}/delete/"'
+    assert action in page and "Delete annotation" in page
+    response = client.post(f"/measurement/W1/annotations/{note.pk}/delete/",
+                           {"next": "/measurement/W1/measures/falls.rate/"}, follow=True)
+    assert response.redirect_chain == [("/measurement/W1/measures/falls.rate/", 302)]
+    assert "Annotation of 2025-06-01 deleted: PDSA: hourly rounding" in (
+        response.content.decode())
+    assert not Annotation.objects.exists()
+    event = AuditEvent.objects.get(action="measurement.annotation.delete")
+    assert event.before["text"] == "PDSA: hourly rounding" and event.actor == user
+
+
+def test_annotation_delete_is_a_post_on_the_notes_own_unit(client, login, with_data, tree):
+    login(("H1", "reporter"))
+    note = services.annotation_create(unit=tree["W2"], on=date(2025, 6, 1), text="x",
+                                      actor=None)
+    assert client.get(f"/measurement/W2/annotations/{note.pk}/delete/").status_code == 405
+    # W1's address cannot reach a note of W2, even for someone who may write on both.
+    assert client.post(f"/measurement/W1/annotations/{note.pk}/delete/").status_code == 404
+    response = client.post(f"/measurement/W2/annotations/{note.pk}/delete/",
+                           {"next": "//elsewhere.example/"})
+    assert response.status_code == 302 and response["Location"] == "/measurement/W2/"
+    assert not Annotation.objects.exists()
+
+
+def test_annotation_delete_needs_data_enter(client, login, with_data, tree):
+    login(("W1", "viewer"))
+    note = services.annotation_create(unit=tree["W1"], on=date(2025, 6, 1), text="x",
+                                      actor=None)
+    assert "Delete annotation" not in client.get(
+        "/measurement/W1/measures/falls.rate/").content.decode()
+    response = client.post(f"/measurement/W1/annotations/{note.pk}/delete/")
+    assert response.status_code == 403 and Annotation.objects.filter(pk=note.pk).exists()
+
+
 def test_annotation_needs_data_enter(client, login, with_data):
     login(("W1", "viewer"))
     response = client.post("/measurement/W1/annotations/", {"date": "2025-06-01", "text": "x"})
@@ -132,6 +174,37 @@ def test_enrol_page_enrols_and_sets_phase(client, login, tree, catalogue):
     assert "Phase history" in page.content.decode()
 
 
+def test_enrolment_page_ends_and_reopens_an_enrolment(client, login, enrolled, tree):
+    login(("H1", "coordinator"))
+    page = client.get("/measurement/W2/enrolments/falls/").content.decode()
+    assert 'id="end"' in page and "End the enrolment" in page and 'id="reopen"' not in page
+    response = client.post("/measurement/W2/enrolments/falls/",
+                           {"action": "end", "ended": "2025-06-30"}, follow=True)
+    assert "The enrolment ended on 2025-06-30." in response.content.decode()
+    assert Enrolment.objects.get(unit=tree["W2"]).ended == date(2025, 6, 30)
+    page = client.get("/measurement/W2/enrolments/falls/").content.decode()
+    assert 'id="reopen"' in page and "2025-06-30" in page
+    area = client.get("/measurement/H1/target-areas/falls/").content.decode()
+    assert "ended 2025-06-30" in area
+    response = client.post("/measurement/W2/enrolments/falls/",
+                           {"action": "end", "ended": "2022-01-01"}, follow=True)
+    assert "cannot be before the enrolment started" in response.content.decode()
+    assert Enrolment.objects.get(unit=tree["W2"]).ended == date(2025, 6, 30)
+    response = client.post("/measurement/W2/enrolments/falls/", {"action": "reopen"},
+                           follow=True)
+    assert "The enrolment is open again." in response.content.decode()
+    assert Enrolment.objects.get(unit=tree["W2"]).ended is None
+
+
+def test_ending_an_enrolment_needs_enrolment_manage(client, login, enrolled, tree):
+    login(("H1", "reporter"))
+    assert 'id="end"' not in client.get("/measurement/W2/enrolments/falls/").content.decode()
+    response = client.post("/measurement/W2/enrolments/falls/",
+                           {"action": "end", "ended": "2025-06-30"})
+    assert response.status_code == 403
+    assert Enrolment.objects.get(unit=tree["W2"]).ended is None
+
+
 def test_enrol_a_facility_enrols_its_units(client, login, tree, catalogue):
     login(("H1", "coordinator"))
     response = client.post("/measurement/H1/enrol/", {
@@ -187,6 +260,19 @@ def test_rollup_breakdown_suppresses_small_counts_for_viewers(client, login, wit
     assert [r["suppressed"] for r in rows] == [True, True]
     body = client.get("/measurement/H1/rollups/falls.rate/").content.decode()
     assert "suppressed" in body
+
+
+def test_rollup_breakdown_follows_the_small_cell_setting(client, login, with_data, tree,
+                                                         settings):
+    # The latest month: W1 reported 22 falls, W2 7.
+    login(("NO", "viewer"))
+    url = "/measurement/H1/rollups/falls.rate/"
+    assert [r["suppressed"] for r in client.get(url).context["breakdown"]] == [False, False]
+    settings.SAFEHANDS_SMALL_CELL_THRESHOLD = 10
+    # W2's 7 is now small; W1 goes with it, or the total would give W2 back.
+    assert [r["suppressed"] for r in client.get(url).context["breakdown"]] == [True, True]
+    settings.SAFEHANDS_SMALL_CELL_THRESHOLD = 7
+    assert [r["suppressed"] for r in client.get(url).context["breakdown"]] == [False, False]
 
 
 def test_rollup_breakdown_is_not_suppressed_for_the_team(client, login, with_data):
@@ -285,3 +371,123 @@ def test_dashboard_downloads_its_tables_and_spread_charts(client, login, with_da
     assert b"<svg" in svg.content
     assert client.get("/measurement/NO/dashboard/spread-sepsis.svg").status_code == 404
     assert client.get("/measurement/NO/dashboard/signals.pdf").status_code == 404
+
+
+# --- Small counts in raw values for people outside the team --------------------------------
+
+def _api_values(client, code="H1"):
+    rows = client.get(f"/api/v1/measurement/units/{code}/values?subtree=true").json()
+    return {(r["org_unit"], r["measure"], r["period"]): r for r in rows}
+
+
+def test_api_values_suppress_small_counts_for_a_viewer(client, login, small):
+    login(("H1", "viewer"))
+    rows = _api_values(client)
+    falls = rows[("W1", "falls.rate", "2026-01")]
+    assert (falls["numerator"], falls["denominator"], falls["suppressed"]) == (None, 1000, True)
+    assert rows[("W1", "local.w1.huddles", "2026-01")]["value"] is None
+    assert rows[("W2", "falls.rate", "2026-01")]["numerator"] == 12
+    assert not rows[("W2", "falls.rate", "2026-01")]["suppressed"]
+
+
+def test_api_values_show_a_reporter_everything_on_their_units(client, login, small):
+    login(("H1", "reporter"))
+    rows = _api_values(client)
+    assert rows[("W1", "falls.rate", "2026-01")]["numerator"] == 2
+    assert rows[("W2", "falls.risk_assessed", "2026-01")]["numerator"] == 0
+    assert not any(r["suppressed"] for r in rows.values())
+
+
+def test_api_export_marks_suppressed_rows_in_every_format(client, login, small):
+    import json
+
+    login(("H1", "viewer"))
+    url = "/api/v1/measurement/units/H1/export?subtree=true&format="
+    lines = client.get(url + "csv").content.decode().splitlines()
+    assert lines[0] == "org_unit,measure,period,numerator,denominator,value,comment,suppressed"
+    assert "W1,falls.rate,2026-01,,1000,,two falls,yes" in lines
+    assert "W2,falls.rate,2026-01,12,1100,,," in lines
+    records = json.loads(client.get(url + "json").content)
+    marked = [r for r in records if r.get("suppressed")]
+    assert {(r["org_unit"], r["measure"], r["period"]) for r in marked} == {
+        ("W1", "falls.rate", "2026-01"), ("W2", "falls.risk_assessed", "2026-01"),
+        ("W1", "local.w1.huddles", "2026-01")}
+    assert all(r["numerator"] is None and r["value"] is None for r in marked)
+    bundle = json.loads(client.get(url + "fhir").content)
+    masked = [e["resource"] for e in bundle["entry"] if "masked" in json.dumps(e)]
+    assert len(masked) == 3
+    huddles = next(r for r in masked if r["measure"].endswith("local.w1.huddles"))
+    assert huddles["group"][0]["measureScore"]["extension"][0]["valueCode"] == "masked"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "fhir"])
+def test_a_viewers_export_does_not_import_suppressed_rows(client, login, small, fmt):
+    login(("H1", "viewer"))
+    text = client.get(f"/api/v1/measurement/units/H1/export?subtree=true&format={fmt}").content
+    summary = services.data_values_import(text=text.decode(), fmt=fmt, actor=None)
+    marked = [c for c in summary.conflicts if c.field == "suppressed"]
+    assert len(marked) == 3 and summary.created == summary.updated == 0
+    assert "suppressed in the export" in marked[0].message
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "fhir"])
+def test_a_reporters_export_with_small_counts_imports_back_unchanged(client, login, small,
+                                                                      fmt):
+    import json
+
+    login(("H1", "reporter"))
+    text = client.get(
+        f"/api/v1/measurement/units/H1/export?subtree=true&format={fmt}").content.decode()
+    assert "suppressed" not in text and "masked" not in text
+    result = client.post("/api/v1/measurement/imports", json.dumps(
+        {"format": fmt, "text": text}), content_type="application/json")
+    assert result.status_code == 200, result.json()
+    assert result.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 5,
+                                       "ignored": 0}
+
+
+def _a_year_before(tree, measures):
+    """Twelve months of 10 to 21 falls before the small January, so the chart is drawn."""
+    for i, key in enumerate(f"2025-{m:02d}" for m in range(1, 13)):
+        services.data_value_upsert(unit=tree["W1"], measure=measures["falls.rate"], period=key,
+                                   numerator=10 + i, denominator=1000, actor=None)
+
+
+def test_chart_table_and_csv_suppress_small_counts_for_a_viewer(client, login, small,
+                                                                measures):
+    _a_year_before(small, measures)
+    login(("H1", "viewer"))
+    page = client.get("/measurement/W1/measures/falls.rate/")
+    table = page.context["table"]
+    assert page.context["spec"] is not None and len(table) == 13
+    assert (table[0]["numerator"], table[0]["y"], table[0]["suppressed"]) == (10, 10, False)
+    row = table[-1]
+    assert (row["numerator"], row["y"], row["denominator"], row["suppressed"]) == (
+        None, None, 1000, True)
+    assert row["cl"] is not None
+    assert 'id="small-counts-note"' in page.content.decode()
+    lines = client.get("/measurement/W1/measures/falls.rate/chart.csv").content.decode(
+    ).splitlines()
+    assert lines[0].endswith(",comment,suppressed")
+    assert lines[-1].startswith("2026-01,,1000,,,") and lines[-1].endswith(",True")
+    overview = client.get("/measurement/W1/").context["rows"]
+    huddles = next(r for r in overview if r["measure"].code == "local.w1.huddles")
+    assert huddles["shown"] == 8 and not huddles["suppressed"]  # the latest month: 8
+
+
+def test_chart_csv_is_whole_for_the_units_reporter(client, login, small, measures):
+    _a_year_before(small, measures)
+    login(("W1", "reporter"))
+    lines = client.get("/measurement/W1/measures/falls.rate/chart.csv").content.decode(
+    ).splitlines()
+    assert lines[0].endswith(",comment")
+    assert lines[-1].startswith("2026-01,2,1000,,2,")
+    assert 'id="small-counts-note"' not in client.get(
+        "/measurement/W1/measures/falls.rate/").content.decode()
+
+
+def test_api_enrolments_give_the_end(client, login, enrolled):
+    services.enrolment_end(enrolment=enrolled["W2"], ended=date(2025, 6, 30), actor=None)
+    login(("H1", "viewer"))
+    rows = {r["unit"]: r for r in client.get("/api/v1/measurement/enrolments").json()}
+    assert (rows["W1"]["ended"], rows["W2"]["ended"]) == (None, "2025-06-30")

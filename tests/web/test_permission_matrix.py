@@ -113,6 +113,7 @@ ROUTES: dict[str, str] = {
     "measurement/<str:code>/enrol/": "measurement",
     "measurement/<str:code>/locks/": "measurement",
     "measurement/<str:code>/annotations/": "measurement",
+    "measurement/<str:code>/annotations/<int:annotation_id>/delete/": "measurement",
     "measurement/<str:code>/enrolments/<str:area>/": "measurement",
     "measurement/<str:code>/target-areas/<str:area>/": "measurement",
     "measurement/<str:code>/measures/<str:measure>/": "measurement",

@@ -28,6 +28,7 @@ from safehands.assessment.models import (
 from safehands.assessment.scoring import Rating as PureRating
 from safehands.assessment.scoring import ScoreRow, score
 from safehands.catalogue.models import ActionPlanArea
+from safehands.core import suppression
 from safehands.core.errors import NotFound
 from safehands.core.suppression import suppressed_cells
 from safehands.orgs.models import OrgUnit
@@ -36,7 +37,6 @@ NO_ASSESSMENT = "There is no assessment {pk}."
 NO_INSTRUMENT = "There is no instrument {code!r}."
 NO_ACTION = "There is no action {pk}."
 LOWEST_COUNT = 5
-SUPPRESSION_THRESHOLD = 5
 BANDS = ("1", "2", "3", "4")  # agreed area mean rounded half up to the nearest stage
 
 
@@ -298,13 +298,16 @@ class Distribution:
 
 
 def distribution(*, org_unit: OrgUnit, instrument: Instrument,
-                 threshold: int = SUPPRESSION_THRESHOLD) -> Distribution:
+                 threshold: int | None = None) -> Distribution:
     """Per area, the number of units (the latest closed assessment of each unit strictly
     below `org_unit`) whose agreed area mean rounds to each stage 1-4.
 
     Never a ranking: counts only, and counts below `threshold` are hidden together with
-    whatever would let them be recovered from the row total (core.suppression).
+    whatever would let them be recovered from the row total (core.suppression); the
+    threshold is the deployment's (SAFEHANDS_SMALL_CELL_THRESHOLD) unless given.
     """
+    if threshold is None:
+        threshold = suppression.threshold()
     latest: dict[int, Assessment] = {}
     for a in (Assessment.objects.filter(
             org_unit__path__startswith=org_unit.path, instrument=instrument,

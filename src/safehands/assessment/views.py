@@ -26,6 +26,7 @@ from safehands.assessment.exports import questionnaire_json, report_csv, respons
 from safehands.assessment.models import Action
 from safehands.catalogue.models import TargetArea
 from safehands.core.errors import AccessDenied, DomainError
+from safehands.core.suppression import threshold
 from safehands.orgs.access import authorize, can
 from safehands.orgs.queries import org_unit_children, org_unit_get
 
@@ -88,7 +89,7 @@ def unit_overview(request: HttpRequest, code: str) -> HttpResponse:
         "instruments": instruments,
         "can_manage": can(request.user, "assessment.manage", unit),
         "distributions": [d for d in distributions if d.units_assessed],
-        "threshold": queries.SUPPRESSION_THRESHOLD,
+        "threshold": threshold(),
         "actions_open": queries.action_list(org_unit=unit).exclude(
             status__in=[Action.Status.DONE, Action.Status.DROPPED]).count(),
     })

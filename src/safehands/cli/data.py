@@ -118,14 +118,15 @@ def _period(option: str, key: str | None) -> str | None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--as", "as_user", metavar="USERNAME",
-              help="Export with this user's rights (default: the server operator).")
+              help="Export with this user's rights and small-cell suppression (default: the "
+              "server operator, who sees every number).")
 def data_export(org: str, subtree: bool, measure: str | None, period_from: str | None,
                 period_to: str | None, fmt: str, out: Path, as_user: str | None) -> None:
     """Write data values as CSV, JSON or a FHIR R4 MeasureReport bundle."""
     django_setup()
     from safehands.core.errors import AccessDenied
     from safehands.measurement import formats
-    from safehands.measurement.queries import data_value_list, export_rows
+    from safehands.measurement.queries import data_value_list, export_rows, values_suppressed
     from safehands.orgs.access import authorize
 
     unit = _unit(org)
@@ -138,9 +139,12 @@ def data_export(org: str, subtree: bool, measure: str | None, period_from: str |
     values = data_value_list(unit=unit, measure=_measure(measure) if measure else None,
                              period_from=_period("--from", period_from),
                              period_to=_period("--to", period_to), subtree=subtree)
-    rows = export_rows(values=values)
+    # With --as, the user's view: small counts of units they may not enter data for blanked.
+    rows = values_suppressed(rows=export_rows(values=values), user=actor)
     out.write_text(formats.write(rows, fmt), encoding="utf-8")
-    click.echo(f"Wrote {len(rows)} data values to {out}.", err=True)
+    hidden = sum(1 for row in rows if row["suppressed"])
+    click.echo(f"Wrote {len(rows)} data values to {out}"
+               + (f" ({hidden} with a small count suppressed)." if hidden else "."), err=True)
 
 
 @data.command("rollup")

@@ -8,7 +8,10 @@ subtraction. This is the usual complementary-suppression rule of statistical off
 Hundepool et al., *Statistical Disclosure Control*, Wiley 2012, §4.2); it protects sums along
 one hierarchy, which is how Safehands rolls up.
 
-Pure Python: no Django, so every app and export applies exactly the same rule.
+`suppressed_cells` is pure Python, so every app and export applies exactly the same rule.
+The threshold is the deployment's choice: `threshold()` reads the setting
+SAFEHANDS_SMALL_CELL_THRESHOLD (default 5), and every caller that protects counts of
+patients or events passes it. Survey minimum respondents come from the instrument instead.
 """
 
 from __future__ import annotations
@@ -16,6 +19,33 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 
 DEFAULT_THRESHOLD = 5
+SETTING = "SAFEHANDS_SMALL_CELL_THRESHOLD"
+INVALID_THRESHOLD = ("{setting} must be a whole number of at least 1 (a count below it is "
+                     "hidden), not {text!r}.")
+
+
+def parse_threshold(text: str | None) -> int:
+    """The threshold from the environment's text: empty means the default; ValueError if bad."""
+    if text is None or not text.strip():
+        return DEFAULT_THRESHOLD
+    try:
+        number = int(text.strip())
+    except ValueError:
+        raise ValueError(INVALID_THRESHOLD.format(setting=SETTING, text=text)) from None
+    if number < 1:
+        raise ValueError(INVALID_THRESHOLD.format(setting=SETTING, text=text))
+    return number
+
+
+def threshold() -> int:
+    """The smallest count shown to people who may not see the records behind it.
+
+    Read from Django's settings at each call (not at import), so a deployment sets it once
+    and tests can change it with override_settings.
+    """
+    from django.conf import settings
+
+    return int(getattr(settings, SETTING, DEFAULT_THRESHOLD))
 
 
 def suppressed_cells(

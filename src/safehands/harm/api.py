@@ -62,8 +62,8 @@ class ChildRateOut(Schema):
             summary="Harm rates per child unit, small cells hidden")
 def unit_children_api(request: HttpRequest, code: str, by: By = "year",
                       period: str | None = None) -> list[dict]:
-    """Cells with fewer than 5 harmed stays are hidden (with secondary suppression) for
-    callers who may read rates but not GTT records."""
+    """Cells with fewer harmed stays than the small-cell threshold (default 5) are hidden,
+    with secondary suppression, for callers who may read rates but not GTT records."""
     unit = org_unit_get(code=code)
     authorize(request.auth, "gtt.view", unit)
     rows = queries.rollup_children(unit=unit, by=by, period=period, user=request.auth)

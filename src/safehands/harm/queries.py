@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from safehands.core.errors import NotFound
-from safehands.core.suppression import suppressed_cells
+from safehands.core.suppression import suppressed_cells, threshold
 from safehands.harm import rates as gtt_rates
 from safehands.harm.models import (
     GttTeam,
@@ -25,7 +25,6 @@ from safehands.orgs.access import can, org_units_permitted
 from safehands.orgs.models import OrgUnit
 
 TEAM_UNKNOWN = "There is no GTT team with code '{code}'."
-SUPPRESSION_THRESHOLD = 5
 
 
 def team_get(*, code: str) -> GttTeam:
@@ -171,7 +170,7 @@ def rollup_children(*, unit: OrgUnit, by: str = "year", period: str | None = Non
     if user is not None and not can(user, "gtt.review", unit):
         parts = list(counts) + ([("own", unit.code)] if own else [])
         hide = suppressed_cells(counts, children={unit.code: parts},
-                                threshold=SUPPRESSION_THRESHOLD)
+                                threshold=threshold())
     return [RollupRow(r.unit, r.row, r.unit.code in hide) for r in result]
 
 
@@ -221,7 +220,7 @@ def national_strata_visible(*, years: list[NationalYear], unit: OrgUnit,
         total = year.estimate.population or 0
         counts = {s.team: s.harmed for s in year.strata}
         hide = set() if may_review else suppressed_cells(
-            counts, children={"total": list(counts)}, threshold=SUPPRESSION_THRESHOLD)
+            counts, children={"total": list(counts)}, threshold=threshold())
         for s in year.strata:
             weight = s.population / total if total and s.team not in year.estimate.excluded \
                 else 0.0

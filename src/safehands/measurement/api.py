@@ -28,6 +28,7 @@ class EnrolmentOut(Schema):
     target_area: str
     phase: str
     started: date
+    ended: date | None
     aim_text: str
     target_value: float | None
     target_date: date | None
@@ -75,6 +76,20 @@ class DataValueOut(Schema):
     @staticmethod
     def resolve_measure(v: DataValue) -> str:
         return v.measure.code
+
+
+class DataValueRowOut(Schema):
+    """A listed value; `suppressed` says a small count was blanked (queries.values_suppressed)."""
+
+    org_unit: str
+    measure: str
+    period: str
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    comment: str
+    version: int
+    suppressed: bool
 
 
 class DataValueIn(Schema):
@@ -154,10 +169,11 @@ def enrolment_create_api(request: HttpRequest, payload: EnrolmentIn) -> Status:
     return Status(201, enrolment)
 
 
-@router.get("/units/{code}/values", response=list[DataValueOut], summary="A unit's values")
+@router.get("/units/{code}/values", response=list[DataValueRowOut], summary="A unit's values")
 def data_value_list_api(request: HttpRequest, code: str, measure: str | None = None,
                         period_from: str | None = None, period_to: str | None = None,
-                        subtree: bool = False) -> list[DataValue]:
+                        subtree: bool = False) -> list[dict]:
+    """Small counts of units you may not enter data for come back blank, `suppressed` true."""
     unit = org_unit_get(code=code)
     authorize(request.auth, "data.view", unit)
     try:
@@ -166,8 +182,13 @@ def data_value_list_api(request: HttpRequest, code: str, measure: str | None = N
             period_from=period_from, period_to=period_to, subtree=subtree)
     except periods.PeriodError as error:
         raise DomainError(str(error), {"field": "period"}) from None
-    return list(values.select_related("unit", "measure").order_by(
-        "unit__path", "measure__code", "period_start"))
+    rows = [{"org_unit": u, "measure": m, "period": p, "numerator": n, "denominator": d,
+             "value": v, "comment": c, "version": version}
+            for u, m, p, n, d, v, c, version in values.order_by(
+                "unit__path", "measure__code", "period_start").values_list(
+                "unit__code", "measure__code", "period", "numerator", "denominator", "value",
+                "comment", "version")]
+    return queries.values_suppressed(rows=rows, user=request.auth)
 
 
 @router.get("/units/{code}/export", summary="Export values as CSV, JSON or FHIR")
@@ -175,7 +196,9 @@ def data_values_export_api(request: HttpRequest, code: str,
                            format: Literal["csv", "json", "fhir"] = "csv",
                            measure: str | None = None, period_from: str | None = None,
                            period_to: str | None = None, subtree: bool = False) -> HttpResponse:
-    """The same file `safehands data export` writes; it imports back unchanged."""
+    """The same file `safehands data export --as` writes; small counts of units the caller
+    may not enter data for are blanked and marked. A team's own export imports back
+    unchanged."""
     unit = org_unit_get(code=code)
     authorize(request.auth, "data.view", unit)
     try:
@@ -186,7 +209,8 @@ def data_values_export_api(request: HttpRequest, code: str,
         raise DomainError(str(error), {"field": "period"}) from None
     content_type = {"csv": "text/csv", "json": "application/json",
                     "fhir": "application/fhir+json"}[format]
-    return HttpResponse(formats.write(queries.export_rows(values=values), format),
+    rows = queries.values_suppressed(rows=queries.export_rows(values=values), user=request.auth)
+    return HttpResponse(formats.write(rows, format),
                         content_type=f"{content_type}; charset=utf-8")
 
 

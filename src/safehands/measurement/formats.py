@@ -4,6 +4,13 @@ All three carry the same records — org_unit, measure, period, numerator, denom
 comment — so a file exported in one format imports back to exactly the same values, and
 numbers are written so they read back to the same float (`rules.format_number`).
 
+An export for someone who may not enter data on some units carries their small counts blanked
+and marked (`queries.values_suppressed`): CSV gains a last column `suppressed` ("yes" on such
+rows; the column is there only when a row is suppressed), a JSON record gains
+`"suppressed": true`, and a FHIR report marks the missing count with the data-absent-reason
+"masked". A file without suppressed rows is exactly the plain format. Reading accepts the
+marks and turns each suppressed row into a conflict: it has no count to import.
+
 Reading never raises on bad content: it returns the records it could read and one
 `Conflict` per problem (row, field, value, message), so an import can report everything at
 once. Rows are numbered as people count them: CSV line numbers (the header is line 1),
@@ -24,11 +31,14 @@ from safehands.measurement.rules import format_number
 FORMATS = ("csv", "json", "fhir")
 COLUMNS = ("org_unit", "measure", "period", "numerator", "denominator", "value", "comment")
 REQUIRED_COLUMNS = ("org_unit", "measure", "period")
+MARK_COLUMN = "suppressed"
 
 # Canonical URLs for FHIR: the measure and the org unit are named by their Safehands codes.
 FHIR_MEASURE_BASE = "https://safehands.no/fhir/Measure/"
 FHIR_ORG_SYSTEM = "https://safehands.no/fhir/org-unit"
 FHIR_COMMENT_URL = "https://safehands.no/fhir/StructureDefinition/data-value-comment"
+FHIR_ABSENT_URL = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+FHIR_MASKED = {"extension": [{"url": FHIR_ABSENT_URL, "valueCode": "masked"}]}
 
 UNKNOWN_FORMAT = "Unknown format {fmt!r}; use csv, json or fhir."
 MISSING_COLUMNS = "The header lacks the column(s) {columns}; expected {expected}."
@@ -46,6 +56,8 @@ FHIR_NO_REPORTER = "reporter.identifier must have system " + FHIR_ORG_SYSTEM + "
 FHIR_BAD_PERIOD = "period start {start!r} and end {end!r} are not one reporting period."
 FHIR_BAD_POPULATION = "population code {code!r} is unknown; use numerator or denominator."
 FHIR_BAD_NUMBER = "{value!r} is not a number."
+SUPPRESSED_ROW = ("This row was suppressed in the export (a small count of a unit the "
+                  "exporting user does not report for): it has no count to import.")
 
 
 @dataclass(frozen=True)
@@ -154,7 +166,7 @@ def _read_csv(text: str) -> ReadResult:
         return result
     header = [h.strip() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
+    unknown = [c for c in header if c not in COLUMNS and c != MARK_COLUMN]
     if missing or unknown:
         message = (MISSING_COLUMNS.format(columns=", ".join(missing), expected=", ".join(COLUMNS))
                    if missing else UNKNOWN_COLUMNS.format(columns=", ".join(unknown),
@@ -172,6 +184,10 @@ def _read_csv(text: str) -> ReadResult:
                 found=len(cells), expected=width)))
             continue
         cell = dict(zip(header, cells, strict=True))
+        if cell.get(MARK_COLUMN, "").strip():
+            result.conflicts.append(Conflict(line, MARK_COLUMN, cell[MARK_COLUMN],
+                                             SUPPRESSED_ROW))
+            continue
         result.records.append(Record(
             row=line, org_unit=cell["org_unit"].strip(), measure=cell["measure"].strip(),
             period=cell["period"].strip(), numerator=cell.get("numerator"),
@@ -183,11 +199,15 @@ def _read_csv(text: str) -> ReadResult:
 def _write_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    marked = any(row.get(MARK_COLUMN) for row in rows)
+    writer.writerow((*COLUMNS, MARK_COLUMN) if marked else COLUMNS)
     for row in rows:
-        writer.writerow([row["org_unit"], row["measure"], row["period"],
-                         format_number(row["numerator"]), format_number(row["denominator"]),
-                         format_number(row["value"]), row["comment"]])
+        cells = [row["org_unit"], row["measure"], row["period"],
+                 format_number(row["numerator"]), format_number(row["denominator"]),
+                 format_number(row["value"]), row["comment"]]
+        if marked:
+            cells.append("yes" if row.get(MARK_COLUMN) else "")
+        writer.writerow(cells)
     return out.getvalue()
 
 
@@ -208,7 +228,11 @@ def _read_json(text: str) -> ReadResult:
         if not isinstance(item, dict):
             result.conflicts.append(Conflict(number, "record", str(item)[:80], JSON_NOT_OBJECT))
             continue
-        unknown = [k for k in item if k not in COLUMNS]
+        if item.get(MARK_COLUMN):
+            result.conflicts.append(Conflict(number, MARK_COLUMN, str(item[MARK_COLUMN]),
+                                             SUPPRESSED_ROW))
+            continue
+        unknown = [k for k in item if k not in COLUMNS and k != MARK_COLUMN]
         if unknown:
             result.conflicts.append(Conflict(number, unknown[0], str(item[unknown[0]]),
                                              UNKNOWN_COLUMNS.format(columns=", ".join(unknown),
@@ -234,6 +258,7 @@ def _write_json(rows: list[dict[str, Any]]) -> str:
         "org_unit": r["org_unit"], "measure": r["measure"], "period": r["period"],
         "numerator": _json_number(r["numerator"]), "denominator": _json_number(r["denominator"]),
         "value": _json_number(r["value"]), "comment": r["comment"],
+        **({MARK_COLUMN: True} if r.get(MARK_COLUMN) else {}),
     } for r in rows]
     return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
 
@@ -244,18 +269,24 @@ def _fhir_report(row: dict[str, Any]) -> dict[str, Any]:
     period = periods.parse(row["period"])
     group: dict[str, Any] = {}
     population = []
+    # A suppressed row lost its count: the numerator of a ratio (the denominator is still
+    # there), else the value. FHIR marks a withheld element with data-absent-reason "masked".
+    masked = bool(row.get(MARK_COLUMN))
+    masked_numerator = masked and row["denominator"] is not None
     for code in ("numerator", "denominator"):
+        coding = {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/measure-population",
+            "code": code}]}
         if row[code] is not None:
-            population.append({
-                "code": {"coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/measure-population",
-                    "code": code}]},
-                "count": _json_number(row[code]),
-            })
+            population.append({"code": coding, "count": _json_number(row[code])})
+        elif code == "numerator" and masked_numerator:
+            population.append({"code": coding, "_count": FHIR_MASKED})
     if population:
         group["population"] = population
     if row["value"] is not None:
         group["measureScore"] = {"value": _json_number(row["value"])}
+    elif masked and not masked_numerator:
+        group["measureScore"] = dict(FHIR_MASKED)
     report: dict[str, Any] = {
         "resourceType": "MeasureReport",
         "status": "complete",
@@ -342,6 +373,11 @@ def _fhir_record(number: int, resource: Any, conflicts: list[Conflict]) -> Recor
                     measure=measure_url[len(FHIR_MEASURE_BASE):], period=key)
     groups = resource.get("group") or [{}]
     group = groups[0] if isinstance(groups[0], dict) else {}
+    if _masked(group.get("measureScore")) or any(
+            _masked(p.get("_count")) for p in group.get("population") or []
+            if isinstance(p, dict)):
+        bad(MARK_COLUMN, "masked", SUPPRESSED_ROW)
+        return None
     for population in group.get("population") or []:
         codings = ((population.get("code") or {}).get("coding") or [{}])
         code = codings[0].get("code")
@@ -355,3 +391,11 @@ def _fhir_record(number: int, resource: Any, conflicts: list[Conflict]) -> Recor
         if isinstance(extension, dict) and extension.get("url") == FHIR_COMMENT_URL:
             record.comment = str(extension.get("valueString") or "")
     return record
+
+
+def _masked(element: Any) -> bool:
+    """Whether a FHIR element carries the data-absent-reason "masked"."""
+    if not isinstance(element, dict):
+        return False
+    return any(isinstance(e, dict) and e.get("url") == FHIR_ABSENT_URL
+               and e.get("valueCode") == "masked" for e in element.get("extension") or [])

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from safehands.catalogue.models import Measure
+from safehands.core import suppression
 from safehands.core.errors import NotFound
 from safehands.measurement import periods, rules
 from safehands.measurement.models import (
@@ -18,6 +19,7 @@ from safehands.measurement.models import (
     Enrolment,
     PeriodLock,
 )
+from safehands.orgs.access import can
 from safehands.orgs.models import OrgUnit
 
 NO_MEASURE = "There is no measure with code {code!r}."
@@ -393,3 +395,65 @@ def _phase_spread(*, unit: OrgUnit, months: list[str]) -> tuple[dict, dict[str, 
         counts[phase] += covered
     return ({a: {p: c.tolist() for p, c in counts.items()} for a, counts in spread.items()},
             dict(enrolled))
+
+
+# --- Small counts in raw values ------------------------------------------------------------
+
+def count_field(value_type: str) -> str | None:
+    """The field that counts patients or events: the numerator of a ratio, a count's value.
+
+    Continuous values and times between cases count nothing and are never suppressed.
+    """
+    if value_type in rules.RATIO_TYPES:
+        return "numerator"
+    if value_type in rules.WHOLE_VALUE_TYPES:
+        return "value"
+    return None
+
+
+def values_suppressed(
+    *, rows: list[dict[str, Any]], user: Any, unit: OrgUnit | None = None,
+    measure: Measure | None = None, derived: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """Blank the small counts of units the user does not report for, and mark every row.
+
+    The one rule for raw values shown or exported (API lists and exports, the command's
+    export with --as, the chart table and its CSV, the unit page): on a unit where the user
+    may not enter data, a count below the small-cell threshold (`suppression.threshold()`),
+    zero included, is blanked together with everything that gives it back: the fields named
+    in `derived` (a ratio or a plotted value, which with the denominator returns the
+    numerator). The denominator stays: alone it counts no event. Where the user may enter
+    data, nothing is blanked, so a team's own export re-imports exactly. `user` None is the
+    server operator (a command without --as): nothing is blanked.
+
+    rows: dicts with numerator, denominator, value and, unless `unit` and `measure` give them
+    for every row, the codes under "org_unit" and "measure". Each row gets "suppressed".
+    Returns the same list, changed in place.
+    """
+    if user is None:
+        for row in rows:
+            row["suppressed"] = False
+        return rows
+    limit = suppression.threshold()
+    if unit is not None:
+        writable = {unit.code: can(user, "data.enter", unit)}
+    else:
+        codes = {row["org_unit"] for row in rows}
+        writable = {u.code: can(user, "data.enter", u) for u in OrgUnit.objects.filter(
+            code__in=codes).only("code", "path", "name")}
+    if measure is not None:
+        fields = {measure.code: count_field(measure.value_type)}
+    else:
+        fields = {code: count_field(value_type) for code, value_type in Measure.objects.filter(
+            code__in={row["measure"] for row in rows}).values_list("code", "value_type")}
+    for row in rows:
+        unit_code = unit.code if unit is not None else row["org_unit"]
+        field = fields.get(measure.code if measure is not None else row["measure"])
+        count = row.get(field) if field else None
+        hide = (not writable.get(unit_code, False) and count is not None and count < limit)
+        if hide:
+            row[field] = None
+            for name in derived:
+                row[name] = None
+        row["suppressed"] = hide
+    return rows

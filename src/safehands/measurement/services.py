@@ -972,3 +972,41 @@ def subtree_totals_rebuild(*, source: str = "cli") -> int:
                  object_type="measurement.subtreetotal", after={"rows": written},
                  source=source)
     return written
+
+
+# --- Ending an enrolment -------------------------------------------------------------------
+
+END_BEFORE_START = "The end ({ended}) cannot be before the enrolment started ({started})."
+END_IN_FUTURE = ("The end ({ended}) is in the future; end the enrolment on the day the unit "
+                 "leaves.")
+
+
+@transaction.atomic
+def enrolment_end(*, enrolment: Enrolment, ended: date | None, actor: Any,
+                  source: str = "web", today: date | None = None) -> Enrolment:
+    """The unit leaves the target area on `ended`; None re-opens the enrolment.
+
+    The end counts as the last day of taking part: the unit stays expected for every period
+    that starts on or before it and drops out of completeness after. The end may not lie in
+    the future, because an ended enrolment closes data entry for the area at once (a unit
+    reports only while enrolled); a coordinator re-opens it to let late values in.
+    """
+    _authorize_unless_system(actor, "enrolment.manage", enrolment.unit)
+    today = today or date.today()
+    if ended is not None:
+        if ended < enrolment.started:
+            raise DomainError(END_BEFORE_START.format(ended=ended, started=enrolment.started),
+                              {"fields": {"ended": END_BEFORE_START.format(
+                                  ended=ended, started=enrolment.started)}})
+        if ended > today:
+            raise DomainError(END_IN_FUTURE.format(ended=ended),
+                              {"fields": {"ended": END_IN_FUTURE.format(ended=ended)}})
+    before = snapshot(enrolment, ["ended"])
+    enrolment.ended = ended
+    enrolment.full_clean()
+    enrolment.save(update_fields=["ended", "updated_at"])
+    audit_record(actor=actor, action=("measurement.enrolment.end" if ended is not None
+                                      else "measurement.enrolment.reopen"),
+                 target=enrolment, org_path=enrolment.unit.path, before=before,
+                 after=snapshot(enrolment, ["ended"]), source=source)
+    return enrolment

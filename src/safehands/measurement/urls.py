@@ -12,6 +12,8 @@ urlpatterns = [
     path("<str:code>/enrol/", views.enrol, name="enrol"),
     path("<str:code>/locks/", views.locks, name="locks"),
     path("<str:code>/annotations/", views.annotation_add, name="annotation_add"),
+    path("<str:code>/annotations/<int:annotation_id>/delete/", views.annotation_delete,
+         name="annotation_delete"),
     path("<str:code>/enrolments/<str:area>/", views.enrolment_detail, name="enrolment"),
     path("<str:code>/target-areas/<str:area>/", views.target_area_view, name="target_area"),
     path("<str:code>/measures/<str:measure>/", views.measure_chart, name="chart"),

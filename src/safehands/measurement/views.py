@@ -12,12 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from safehands.catalogue.models import BundleElement, Measure, TargetArea
 from safehands.core.errors import AccessDenied, DomainError, NotFound
-from safehands.core.suppression import suppressed_cells
+from safehands.core.suppression import suppressed_cells, threshold
 from safehands.measurement import charts, periods, queries, rules, services
 from safehands.measurement.models import PHASE_CHOICES, DataValue, PeriodLock
 from safehands.orgs.access import authorize, can
@@ -71,7 +72,13 @@ def unit_overview(request: HttpRequest, code: str) -> HttpResponse:
             "-period_start").first()
         latest[measure.pk] = value
     rows = [{"measure": m, "reading": readings.get(m.pk), "latest": latest[m.pk],
-             "shown": _shown(m, latest[m.pk])} for m in measures]
+             "shown": _shown(m, latest[m.pk]),
+             "numerator": latest[m.pk].numerator if latest[m.pk] else None,
+             "denominator": latest[m.pk].denominator if latest[m.pk] else None,
+             "value": latest[m.pk].value if latest[m.pk] else None} for m in measures]
+    for row in rows:
+        queries.values_suppressed(rows=[row], user=request.user, unit=unit,
+                                  measure=row["measure"], derived=("shown",))
     return render(request, "measurement/unit_overview.html", {
         "unit": unit, "ancestors": org_unit_ancestors(unit=unit),
         "enrolments": queries.enrolment_list(unit=unit),
@@ -95,7 +102,7 @@ def _shown(measure: Measure, value: DataValue | None) -> float | None:
 
 # --- Unit × measure chart ------------------------------------------------------------------
 
-def _chart_context(unit: OrgUnit, measure: Measure) -> dict[str, Any]:
+def _chart_context(user: Any, unit: OrgUnit, measure: Measure) -> dict[str, Any]:
     enrolment = queries.enrolment_list(unit=unit).filter(
         target_area_id=measure.target_area_id).first()
     target = charts.target_of(measure, enrolment.target_value if enrolment else None)
@@ -106,7 +113,11 @@ def _chart_context(unit: OrgUnit, measure: Measure) -> dict[str, Any]:
     return {
         "points": points, "result": result, "notes": notes, "title": title,
         "spec": charts.spec(result, title=title, annotations=[(n.date, n.text) for n in notes]),
-        "reading": charts.summary_of(result), "table": charts.table(points, result),
+        "reading": charts.summary_of(result),
+        # The values under the chart are a list of raw values: small counts are suppressed
+        # for people outside the unit's team, with the plotted ratio that gives them back.
+        "table": queries.values_suppressed(rows=charts.table(points, result), user=user,
+                                           unit=unit, measure=measure, derived=("y",)),
         "chart_name": charts.chart_of(measure), "target": target, "enrolment": enrolment,
     }
 
@@ -116,11 +127,11 @@ def measure_chart(request: HttpRequest, code: str, measure: str) -> HttpResponse
     unit = _unit(code)
     authorize(request.user, "data.view", unit)
     item = queries.measure_get(code=measure)
-    context = _chart_context(unit, item)
+    context = _chart_context(request.user, unit, item)
     return render(request, "measurement/measure_chart.html", {
         **context, "unit": unit, "measure": item, "ancestors": org_unit_ancestors(unit=unit),
         "can_enter": can(request.user, "data.enter", unit),
-        "substituted": item.chart != context["chart_name"],
+        "substituted": item.chart != context["chart_name"], "threshold": threshold(),
         "today": date.today().isoformat(),
     })
 
@@ -156,12 +167,14 @@ def measure_chart_download(request: HttpRequest, code: str, measure: str,
     unit = _unit(code)
     authorize(request.user, "data.view", unit)
     item = queries.measure_get(code=measure)
-    context = _chart_context(unit, item)
+    context = _chart_context(request.user, unit, item)
     name = f"{unit.code}_{item.code}"
     if fmt == "csv":
-        return _table_csv(context["table"], ["period", "numerator", "denominator", "value",
-                                             "y", "cl", "lcl", "ucl", "signal", "comment"],
-                          name)
+        columns = ["period", "numerator", "denominator", "value", "y", "cl", "lcl", "ucl",
+                   "signal", "comment"]
+        if any(row["suppressed"] for row in context["table"]):
+            columns.append("suppressed")
+        return _table_csv(context["table"], columns, name)
     if fmt in ("svg", "png"):
         return _chart_file(context["spec"], name, fmt)
     raise NotFound(_("Download as csv, svg or png."))
@@ -193,7 +206,8 @@ def _rollup_context(user: Any, unit: OrgUnit, measure: Measure) -> dict[str, Any
             counts = {row["unit"].code: row[field] for row in breakdown if row["reporting"]}
             counts["__total__"] = sum(counts.values())
             hidden = suppressed_cells(counts, children={"__total__": [
-                row["unit"].code for row in breakdown if row["reporting"]]})
+                row["unit"].code for row in breakdown if row["reporting"]]},
+                threshold=threshold())
             for row in breakdown:
                 row["suppressed"] = row["unit"].code in hidden
     return {"points": points, "result": result, "title": title,
@@ -455,6 +469,15 @@ def data_entry(request: HttpRequest, code: str) -> HttpResponse:
     }, status=400 if errors else 200)
 
 
+def _back(request: HttpRequest, unit: OrgUnit) -> str:
+    """The page a form came from (`next`), or the unit's page; never another site."""
+    back = request.POST.get("next") or ""
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return back
+    return f"/measurement/{unit.code}/"
+
+
 @login_required
 @require_POST
 def annotation_add(request: HttpRequest, code: str) -> HttpResponse:
@@ -463,9 +486,7 @@ def annotation_add(request: HttpRequest, code: str) -> HttpResponse:
     measure_code = request.POST.get("measure") or ""
     measure = queries.measure_get(code=measure_code) if measure_code else None
     on = _date(request.POST.get("date"))
-    back = request.POST.get("next") or f"/measurement/{unit.code}/"
-    if not back.startswith("/"):
-        back = f"/measurement/{unit.code}/"
+    back = _back(request, unit)
     if on is None:
         messages.error(request, _("Give the date of the change as YYYY-MM-DD."))
         return redirect(back)
@@ -478,6 +499,21 @@ def annotation_add(request: HttpRequest, code: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(back)
+
+
+@login_required
+@require_POST
+def annotation_delete(request: HttpRequest, code: str, annotation_id: int) -> HttpResponse:
+    """Remove a PDSA note drawn by mistake; the same people who add notes may remove them."""
+    unit = _unit(code)
+    authorize(request.user, "data.enter", unit)
+    note = queries.annotation_list(unit=unit).filter(pk=annotation_id).first()
+    if note is None:
+        raise NotFound(_("There is no such annotation on %(unit)s.") % {"unit": unit.name})
+    services.annotation_delete(annotation=note, actor=request.user)
+    messages.success(request, _("Annotation of %(date)s deleted: %(text)s") % {
+        "date": note.date.isoformat(), "text": note.text})
+    return redirect(_back(request, unit))
 
 
 # --- Enrolment -----------------------------------------------------------------------------
@@ -556,6 +592,18 @@ def enrolment_detail(request: HttpRequest, code: str, area: str) -> HttpResponse
                 services.bundle_adaptation_set(enrolment=enrolment, element=element,
                                                note=request.POST.get("note", ""),
                                                actor=request.user)
+            elif action == "end":
+                ended = _date(request.POST.get("ended"))
+                if ended is None:
+                    raise DomainError(_("Give the end date as YYYY-MM-DD."))
+                services.enrolment_end(enrolment=enrolment, ended=ended, actor=request.user)
+                messages.success(request, _("The enrolment ended on %(date)s.") % {
+                    "date": ended.isoformat()})
+                return redirect("measurement:enrolment", code=unit.code, area=area)
+            elif action == "reopen":
+                services.enrolment_end(enrolment=enrolment, ended=None, actor=request.user)
+                messages.success(request, _("The enrolment is open again."))
+                return redirect("measurement:enrolment", code=unit.code, area=area)
             elif action == "local_measure":
                 services.local_measure_create(
                     enrolment=enrolment, slug=request.POST.get("slug", ""),

@@ -78,6 +78,16 @@ def test_team_enrols_enters_annotates_and_leader_sees_dashboard(page, live_serve
     expect(page.locator("#chart-table tbody tr")).to_have_count(24)
     expect(page.locator("#chart-table td.signal").first).to_be_visible()
 
+    # A note added by mistake goes again, from the list under the chart.
+    page.fill("#annotate input[name=text]", "Typo note")
+    page.click("#annotate button[type=submit]")
+    expect(page.locator("#annotations li")).to_have_count(2)
+    page.locator("#annotations li", has_text="Typo note").get_by_role(
+        "button", name="Delete the annotation").click()
+    expect(page.locator(".messages")).to_contain_text("deleted: Typo note")
+    expect(page.locator("#annotations li")).to_have_count(1)
+    expect(page.locator("#annotations")).to_contain_text("PDSA: hourly rounding on all shifts")
+
     # A national leader reads the dashboard.
     page.context.clear_cookies()
     sign_in("leader")
