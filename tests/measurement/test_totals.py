@@ -164,6 +164,9 @@ def test_rollup_and_dashboard_read_the_totals_and_the_units_own_values(values, t
                                                   today=date(2026, 6, 15))}
     assert (points["2026-01"].numerator, points["2026-01"].denominator,
             points["2026-01"].reporting_units) == (17, 2000, 3)
+    breakdown = queries.rollup_breakdown(unit=tree["NO"], measure=rate, period="2026-01")
+    assert [(r["unit"].code, r["numerator"], r["denominator"], r["reporting"])
+            for r in breakdown] == [("M1", 0, 0, 0), ("R1", 17, 2000, 3), ("R2", 1, 500, 1)]
     board = queries.dashboard(unit=tree["NO"], today=date(2026, 6, 15))
     assert [r.code for r in board.rows] == ["M1", "R1", "R2"]
     january = dict((p, (r, d)) for p, r, d in board.completeness[rate.pk])["2026-01"]

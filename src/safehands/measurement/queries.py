@@ -220,6 +220,21 @@ def rollup(*, unit: OrgUnit, measure: Measure, period_from: str | None = None,
     return points
 
 
+def rollup_breakdown(*, unit: OrgUnit, measure: Measure, period: str) -> list[dict[str, Any]]:
+    """The sums of each unit right below for one period: where a roll-up's number comes from."""
+    children = list(OrgUnit.objects.filter(parent=unit).order_by("code"))
+    start = periods.parse(period).start
+    sums = subtree_sums(unit_ids=[c.pk for c in children], measure=measure, since=start,
+                        until=start)
+    rows = []
+    for child in children:
+        total = sums.get((child.pk, measure.pk, period)) or Sums(start, 0.0, 0.0, 0.0, 0)
+        rows.append({"unit": child, "numerator": total.numerator,
+                     "denominator": total.denominator, "value": total.value,
+                     "reporting": total.reporting})
+    return rows
+
+
 def unit_subtree(*, unit: OrgUnit) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(path__startswith=unit.path)
 

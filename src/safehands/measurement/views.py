@@ -189,19 +189,11 @@ def _rollup_context(user: Any, unit: OrgUnit, measure: Measure) -> dict[str, Any
     result = charts.compute(chart_points, measure)
     title = f"{unit.name}: {measure.display_name}"
     # Breakdown by child for the latest period, with small-cell suppression.
-    children = list(OrgUnit.objects.filter(parent=unit).order_by("code"))
     breakdown: list[dict[str, Any]] = []
-    if points and children:
-        last = points[-1].period
-        for child in children:
-            values = DataValue.objects.filter(unit__path__startswith=child.path,
-                                              measure=measure, period=last)
-            num = sum(v.numerator or 0 for v in values)
-            den = sum(v.denominator or 0 for v in values)
-            val = sum(v.value or 0 for v in values)
-            breakdown.append({"unit": child, "numerator": num, "denominator": den,
-                              "value": val, "reporting": len(values)})
-        if not _may_see_small_counts(user, unit):
+    if points:
+        breakdown = queries.rollup_breakdown(unit=unit, measure=measure,
+                                             period=points[-1].period)
+        if breakdown and not _may_see_small_counts(user, unit):
             field = "numerator" if measure.value_type in rules.RATIO_TYPES else "value"
             counts = {row["unit"].code: row[field] for row in breakdown if row["reporting"]}
             counts["__total__"] = sum(counts.values())
