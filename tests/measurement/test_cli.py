@@ -115,3 +115,22 @@ def test_export_as_a_user_suppresses_what_they_may_not_see(small, run, tmp_path,
     assert result.exit_code == 0 and note in result.stderr
     header = out.read_text(encoding="utf-8").splitlines()[0]
     assert header.endswith(",comment,suppressed") == bool(as_user)
+
+
+def test_rollup_as_a_viewer_suppresses_small_counts(enrolled, run, tmp_path, make_user):
+    path = tmp_path / "values.csv"
+    path.write_text(GOOD, encoding="utf-8")  # H1 in 2026-01: 3 + 1 falls, a small count
+    run("data", "import", str(path))
+    make_user("leader", ("NO", "viewer"))
+    out = tmp_path / "rollup.csv"
+    result = run("data", "rollup", "--org", "H1", "--measure", "falls.rate", "--out", str(out),
+                 "--as", "leader")
+    assert result.exit_code == 0, result.output
+    assert "1 with small counts suppressed" in result.stderr
+    assert out.read_text().splitlines() == [
+        "period,numerator,denominator,value,reporting_units,expected_units,suppressed",
+        "2026-01,,1800,,2,2,true"]
+    make_user("ward", ("H1", "reporter"))
+    run("data", "rollup", "--org", "H1", "--measure", "falls.rate", "--out", str(out),
+        "--as", "ward")
+    assert out.read_text().splitlines()[1].startswith("2026-01,4,1800,")

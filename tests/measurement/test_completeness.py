@@ -24,10 +24,10 @@ def test_a_period_has_ended_only_after_its_last_day():
     assert not periods.has_ended("2026-Q2", today=date(2026, 4, 1))
 
 
-def _enter(tree, measures, keys):
+def _enter(tree, measures, keys, numerator=2):
     for key in keys:
         services.data_value_upsert(unit=tree["W1"], measure=measures["falls.rate"], period=key,
-                                   numerator=2, denominator=1000, actor=None)
+                                   numerator=numerator, denominator=1000, actor=None)
 
 
 def test_rollup_has_no_expected_units_for_the_open_period(enrolled, tree, measures):
@@ -41,7 +41,7 @@ def test_rollup_has_no_expected_units_for_the_open_period(enrolled, tree, measur
 def test_rollup_page_and_csv_show_the_open_period_as_open(client, login, enrolled, tree,
                                                           measures):
     now, last = periods.latest("monthly", count=2)[::-1]
-    _enter(tree, measures, [last, now])
+    _enter(tree, measures, [last, now], numerator=6)  # not a small count: shown to a viewer
     login(("NO", "viewer"))
     body = client.get("/measurement/NO/rollups/falls.rate/").content.decode()
     assert ">open</span>" in body

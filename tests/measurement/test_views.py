@@ -491,3 +491,30 @@ def test_api_enrolments_give_the_end(client, login, enrolled):
     login(("H1", "viewer"))
     rows = {r["unit"]: r for r in client.get("/api/v1/measurement/enrolments").json()}
     assert (rows["W1"]["ended"], rows["W2"]["ended"]) == (None, "2025-06-30")
+
+
+def test_rollup_tables_suppress_small_counts_for_viewers(client, login, with_data, tree):
+    import json
+
+    month = _months(1)[0]
+    services.data_value_upsert(unit=tree["W2"], measure=with_data["falls.rate"],
+                               period=month, numerator=3, denominator=1000, actor=None)
+    login(("NO", "viewer"))
+    page = client.get("/measurement/W2/rollups/falls.rate/")
+    rows = {r["period"]: r for r in page.context["rows"]}
+    assert rows[month]["suppressed"] and rows[month]["numerator"] is None
+    assert rows[month]["value"] is None and rows[month]["denominator"] == 1000
+    assert not rows[_months(2)[0]]["suppressed"]  # 5 or more: shown
+    lines = client.get("/measurement/W2/rollups/falls.rate/rollup.csv").content.decode()
+    header, *body = lines.splitlines()
+    assert header.endswith(",suppressed")
+    assert f"{month},,1000,,1,1,true" in body
+    api = client.get("/api/v1/measurement/units/W2/rollups/falls.rate").json()
+    last = next(p for p in api if p["period"] == month)
+    assert (last["numerator"], last["value"], last["suppressed"]) == (None, None, True)
+    # The team sees its own numbers.
+    login(("W2", "reporter"))
+    lines = client.get("/measurement/W2/rollups/falls.rate/rollup.csv").content.decode()
+    assert "suppressed" not in lines.splitlines()[0]
+    assert json.loads(client.get("/api/v1/measurement/units/W2/rollups/falls.rate").content)[
+        -1]["numerator"] == 3

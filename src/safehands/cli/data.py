@@ -157,7 +157,7 @@ def data_rollup(org: str, measure: str, out: Path, as_user: str | None) -> None:
     """Per period: summed numerator and denominator, value, reporting and expected units."""
     django_setup()
     from safehands.core.errors import AccessDenied
-    from safehands.measurement.queries import rollup
+    from safehands.measurement.queries import rollup, rollup_rows
     from safehands.measurement.rules import format_number
     from safehands.orgs.access import authorize
 
@@ -168,16 +168,22 @@ def data_rollup(org: str, measure: str, out: Path, as_user: str | None) -> None:
             authorize(actor, "data.view", unit)
         except AccessDenied as error:
             raise click.ClickException(error.message) from error
-    points = rollup(unit=unit, measure=_measure(measure))
+    item = _measure(measure)
+    points = rollup_rows(points=rollup(unit=unit, measure=item), user=actor, unit=unit,
+                         measure=item)
+    hidden = sum(p["suppressed"] for p in points)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["period", "numerator", "denominator", "value", "reporting_units",
-                     "expected_units"])
+                     "expected_units"] + (["suppressed"] if hidden else []))
     for p in points:
-        writer.writerow([p.period, format_number(p.numerator), format_number(p.denominator),
-                         format_number(p.value), p.reporting_units, p.expected_units])
+        writer.writerow([p["period"], format_number(p["numerator"]),
+                         format_number(p["denominator"]), format_number(p["value"]),
+                         p["reporting_units"], p["expected_units"]]
+                        + (["true" if p["suppressed"] else "false"] if hidden else []))
     out.write_text(buffer.getvalue(), encoding="utf-8")
-    click.echo(f"Wrote {len(points)} periods to {out}.", err=True)
+    click.echo(f"Wrote {len(points)} periods to {out}"
+               + (f"; {hidden} with small counts suppressed." if hidden else "."), err=True)
 
 
 @data.command("generate")

@@ -136,6 +136,7 @@ class RollupOut(Schema):
     value: float | None
     reporting_units: int
     expected_units: int | None
+    suppressed: bool = False
 
 
 def _measure(code: str) -> Measure:
@@ -240,7 +241,11 @@ def data_values_import_api(request: HttpRequest, payload: ImportIn) -> Status:
 
 @router.get("/units/{code}/rollups/{measure}", response=list[RollupOut],
             summary="Roll-up of a measure over a subtree")
-def rollup_api(request: HttpRequest, code: str, measure: str) -> list[queries.RollupPoint]:
+def rollup_api(request: HttpRequest, code: str, measure: str) -> list[dict]:
+    """Small counts are suppressed (null, `suppressed` true) where the caller may not enter
+    data on the unit."""
     unit = org_unit_get(code=code)
     authorize(request.auth, "data.view", unit)
-    return queries.rollup(unit=unit, measure=_measure(measure))
+    item = _measure(measure)
+    return queries.rollup_rows(points=queries.rollup(unit=unit, measure=item),
+                               user=request.auth, unit=unit, measure=item)

@@ -472,3 +472,14 @@ def values_suppressed(
                 row[name] = None
         row["suppressed"] = hide
     return rows
+
+
+def rollup_rows(*, points: list[RollupPoint], user: Any, unit: OrgUnit,
+                measure: Measure) -> list[dict[str, Any]]:
+    """A roll-up's points as table rows, small counts suppressed by `values_suppressed`'s rule
+    (a roll-up of one ward is that ward's own numbers)."""
+    from dataclasses import asdict
+
+    derived = ("value",) if measure.value_type in rules.RATIO_TYPES else ()
+    return values_suppressed(rows=[asdict(p) for p in points], user=user, unit=unit,
+                             measure=measure, derived=derived)

@@ -212,8 +212,11 @@ def rollup_chart(request: HttpRequest, code: str, measure: str) -> HttpResponse:
     unit = _unit(code)
     authorize(request.user, "data.view", unit)
     item = queries.measure_get(code=measure)
+    context = _rollup_context(request.user, unit, item)
+    context["rows"] = queries.rollup_rows(points=context["points"], user=request.user,
+                                          unit=unit, measure=item)
     return render(request, "measurement/rollup.html", {
-        **_rollup_context(request.user, unit, item), "unit": unit, "measure": item,
+        **context, "unit": unit, "measure": item,
         "ancestors": org_unit_ancestors(unit=unit),
     })
 
@@ -226,9 +229,15 @@ def rollup_download(request: HttpRequest, code: str, measure: str, fmt: str) -> 
     context = _rollup_context(request.user, unit, item)
     name = f"{unit.code}_{item.code}_rollup"
     if fmt == "csv":
-        rows = [p.__dict__ for p in context["points"]]
-        return _table_csv(rows, ["period", "numerator", "denominator", "value",
-                                 "reporting_units", "expected_units"], name)
+        rows = queries.rollup_rows(points=context["points"], user=request.user, unit=unit,
+                                   measure=item)
+        columns = ["period", "numerator", "denominator", "value", "reporting_units",
+                   "expected_units"]
+        if any(row["suppressed"] for row in rows):
+            columns.append("suppressed")
+            for row in rows:
+                row["suppressed"] = "true" if row["suppressed"] else "false"
+        return _table_csv(rows, columns, name)
     if fmt in ("svg", "png"):
         return _chart_file(context["spec"], name, fmt)
     raise NotFound(_("Download as csv, svg or png."))
