@@ -96,6 +96,12 @@ def test_an_ended_enrolment_is_not_expected_after_its_end(enrolled, tree, measur
     board = queries.dashboard(unit=tree["NO"], today=date(2026, 9, 10))
     completeness = dict((p, (r, d)) for p, r, d in board.completeness[rate.pk])
     assert [completeness[k] for k in keys] == [(1, 3), (1, 3), (1, 2)]
+    # The spread counts W2 at June's end, not at July's (it left on the 15th), nor as
+    # enrolled today.
+    spread = {month: sum(counts[i] for counts in board.spread["falls"].values())
+              for i, month in enumerate(board.spread_months)}
+    assert [spread[k] for k in keys] == [3, 2, 2]
+    assert board.enrolled == {"falls": 2}
 
 
 def test_reopening_an_enrolment_makes_it_expected_again(enrolled, tree, measures):

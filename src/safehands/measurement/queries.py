@@ -379,34 +379,43 @@ def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> 
     from safehands.measurement.models import EntryBatch
 
     as_of = EntryBatch.objects.aggregate(at=Max("at"))["at"]
-    spread, enrolled = _phase_spread(unit=unit, months=keys)
+    spread, enrolled = _phase_spread(unit=unit, months=keys, today=today)
     return Dashboard(unit=unit, rows=rows, measures=measures, periods=keys, readings=readings,
                      completeness=completeness, completeness_periods=recent, spread=spread,
                      spread_months=keys, enrolled=enrolled, as_of=as_of)
 
 
-def _phase_spread(*, unit: OrgUnit, months: list[str]) -> tuple[dict, dict[str, int]]:
-    """Enrolled units per phase at each month's end, per target area (interval counting)."""
+def _phase_spread(*, unit: OrgUnit, months: list[str],
+                  today: date | None = None) -> tuple[dict, dict[str, int]]:
+    """Enrolled units per phase at each month's end, per target area (interval counting).
+
+    A unit that has left (its enrolment ended) is not counted at month ends after its last
+    day, nor among the units enrolled today.
+    """
     import numpy as np
 
     from safehands.measurement.models import PHASES, EnrolmentPhase
 
+    today = today or date.today()
     ends = np.array([np.datetime64(periods.parse(m).end) for m in months])
     rows = list(EnrolmentPhase.objects.filter(
         enrolment__unit__path__startswith=unit.path).order_by(
         "enrolment_id", "since", "id").values_list("enrolment_id", "enrolment__target_area__code",
-                                                   "phase", "since"))
+                                                   "phase", "since", "enrolment__ended"))
     spread: dict[str, dict[str, Any]] = {}
     enrolled: dict[str, int] = defaultdict(int)
-    for index, (enrolment_id, area, phase, since) in enumerate(rows):
+    for index, (enrolment_id, area, phase, since, ended) in enumerate(rows):
         following = rows[index + 1] if index + 1 < len(rows) else None
         until = following[3] if following and following[0] == enrolment_id else None
-        if following is None or following[0] != enrolment_id:
+        if (following is None or following[0] != enrolment_id) and (
+                ended is None or ended >= today):
             enrolled[area] += 1
         counts = spread.setdefault(area, {p: np.zeros(len(months), dtype=int) for p in PHASES})
         covered = ends >= np.datetime64(since)
         if until is not None:
             covered &= ends < np.datetime64(until)
+        if ended is not None:
+            covered &= ends <= np.datetime64(ended)
         counts[phase] += covered
     return ({a: {p: c.tolist() for p, c in counts.items()} for a, counts in spread.items()},
             dict(enrolled))
