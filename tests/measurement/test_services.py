@@ -154,6 +154,23 @@ def test_local_measure_is_reported_by_its_unit(enrolled, tree):
     assert value.numerator == 3
 
 
+def test_a_continuous_local_measure_needs_and_keeps_its_unit(enrolled, tree):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        services.local_measure_create(
+            enrolment=enrolled["W1"], slug="minutes", name="Minutes to first mobilisation",
+            value_type="continuous", direction="lower_is_better", numerator="minutes",
+            actor=None)
+    assert "unit" in refused.value.message_dict
+    measure = services.local_measure_create(
+        enrolment=enrolled["W1"], slug="minutes", name="Minutes to first mobilisation",
+        value_type="continuous", direction="lower_is_better", numerator="minutes",
+        unit=" minutes ", actor=None)
+    assert (measure.unit, measure.chart) == ("minutes", "i")
+    assert _upsert(tree["W1"], measure, value=42.5).value == 42.5
+
+
 def test_bundle_adaptation_set_and_clear(enrolled):
     element = enrolled["W1"].target_area.bundle_elements.first()
     adaptation = services.bundle_adaptation_set(enrolment=enrolled["W1"], element=element,

@@ -200,7 +200,7 @@ def enrolment_update(
 def local_measure_create(
     *, enrolment: Enrolment, slug: str, name: str, value_type: str, direction: str,
     numerator: str, denominator: str = "", actor: Any, frequency: str = "monthly",
-    multiplier: float = 1, source: str = "web",
+    multiplier: float = 1, unit: str = "", source: str = "web",
 ) -> Measure:
     """A measure the unit adds for itself: a local catalogue measure, chosen by the enrolment."""
     _authorize_unless_system(actor, "enrolment.manage", enrolment.unit)
@@ -213,6 +213,7 @@ def local_measure_create(
         code=code, name=name, name_nb=name, target_area=enrolment.target_area, kind="process",
         value_type=value_type, numerator=numerator, denominator=denominator,
         multiplier=multiplier, direction=direction, chart=chart, frequency=frequency,
+        unit=unit.strip(),
         sampling="Local choice.", source=f"Local measure of {enrolment.unit.code}",
         confidence="V", origin="local", is_default=False,
         position=1000)

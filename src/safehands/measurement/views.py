@@ -612,7 +612,8 @@ def enrolment_detail(request: HttpRequest, code: str, area: str) -> HttpResponse
                     value_type=request.POST.get("value_type", ""),
                     direction=request.POST.get("direction", ""),
                     numerator=request.POST.get("numerator", ""),
-                    denominator=request.POST.get("denominator", ""), actor=request.user)
+                    denominator=request.POST.get("denominator", ""),
+                    unit=request.POST.get("unit", ""), actor=request.user)
             messages.success(request, _("Saved."))
         except AccessDenied:
             raise
