@@ -361,8 +361,9 @@ def _polars_floats(pl: Any, name: str, values: np.ndarray) -> Any:
     those values patched in.
     """
     if values.size >= 64:  # centre lines and constant limits repeat along a series
-        heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-        if heads.size * 4 <= values.size:
+        changed = values[1:] != values[:-1]
+        if (1 + np.count_nonzero(changed)) * 4 <= values.size:
+            heads = np.flatnonzero(np.concatenate(([True], changed)))
             runs = np.diff(np.append(heads, values.size))
             text = _polars_floats(pl, name, values[heads]).cast(pl.String)
             return text.gather(np.repeat(np.arange(heads.size), runs))
@@ -371,17 +372,19 @@ def _polars_floats(pl: Any, name: str, values: np.ndarray) -> Any:
         whole = (values == np.rint(values)) & (size < WHOLE_LIMIT)  # NaN and inf are not
         tiny = (size < 1e-4) & ~whole
     missing = np.isnan(values)
-    if (whole | missing).all():
+    wholes = np.count_nonzero(whole)
+    if wholes + np.count_nonzero(missing) == values.size:
         counts = pl.Series(name, np.where(whole, values, 0).astype(np.int64))
-        return counts.scatter(np.flatnonzero(missing), None) if missing.any() else counts
+        return counts.scatter(np.flatnonzero(missing), None) if wholes < values.size else counts
     floats = pl.Series(name, values, nan_to_null=True)
-    if not (whole.any() or tiny.any()):
+    tinies = np.count_nonzero(tiny)
+    if not (wholes or tinies):
         return floats
     text = floats.cast(pl.String)
-    if whole.any():
+    if wholes:
         where = np.flatnonzero(whole)
         text = text.scatter(where, pl.Series(values[where].astype(np.int64)).cast(pl.String))
-    if tiny.any():
+    if tinies:
         where = np.flatnonzero(tiny)
         text = text.scatter(where, [repr(v) for v in values[where].tolist()])
     return text
