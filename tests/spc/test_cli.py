@@ -339,3 +339,12 @@ def test_text_that_needs_quotes_is_quoted_once(tmp_path: Path) -> None:
     assert list(written.columns[:2]) == ["ward, site", "part"]
     assert set(written["ward, site"]) == {"a,b", 'say "hi"', "two\nlines"}
     assert list(written["x"][:3]) == ["first", "second", "third"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=6), min_size=1, max_size=12))
+def test_polars_writer_prints_text_keys_as_plain_writer(keys: list[str]) -> None:
+    data = pd.DataFrame({"key": pd.Categorical(keys), "v": np.arange(len(keys), dtype=float)})
+    with tempfile.TemporaryDirectory() as tmp:
+        fast, plain = _both_writers(data, Path(tmp) / "out.csv")
+    assert fast == plain
