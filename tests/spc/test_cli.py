@@ -348,3 +348,26 @@ def test_polars_writer_prints_text_keys_as_plain_writer(keys: list[str]) -> None
     with tempfile.TemporaryDirectory() as tmp:
         fast, plain = _both_writers(data, Path(tmp) / "out.csv")
     assert fast == plain
+
+
+def test_writers_agree_on_a_result_without_rows(tmp_path: Path) -> None:
+    data = pd.DataFrame({"key": pd.Categorical([]), "v": np.array([], dtype=float)})
+    fast, plain = _both_writers(data, tmp_path / "out.csv")
+    assert fast == plain == b"key,v\n"
+
+
+@pytest.mark.parametrize("setting", [None, "1"])
+def test_command_asks_numpy_for_small_pages_unless_told(
+    setting: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switch = np._core.multiarray._set_madvise_hugepage
+    if setting is None:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    else:
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", setting)
+    before = switch(True)
+    try:
+        cli_spc._small_pages()
+        assert switch(True) is (setting is not None)  # returns the setting it replaces
+    finally:
+        switch(before)
