@@ -6,6 +6,7 @@ the same numbers (within 1e-9 relative) and the same signals as qicharts2.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -279,20 +280,94 @@ def test_plot_writes_the_chart(suffix: str, tmp_path: Path) -> None:
     assert plot.read_bytes().lstrip().startswith(start)
 
 
+# Doubles whose text is awkward: NaN, infinities, signed zero, subnormals, tiny values (repr()
+# switches to an exponent below 1e-4), whole numbers on both sides of WHOLE_LIMIT, huge values.
+AWKWARD_FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 1e-5, -1.5e-7, 9.999e-5, 1e-4, 0.1, 1 / 3]),
+    st.sampled_from([-12.0, 1e15 - 1, 1e15, 1e15 + 0.5, 1e16, -1e16, 2.0**53, 1e17, 1e22]),
+    st.integers(-(10**17), 10**17).map(float),
+    st.floats(min_value=-1e-3, max_value=1e-3),
+    st.floats(min_value=1e14, max_value=1e17),
+)
+
+
+def _both_writers(data: pd.DataFrame, path: Path) -> tuple[bytes, bytes]:
+    pytest.importorskip("polars")
+    names = list(data.columns)
+    cli_spc._csv_polars(data, names, path)
+    return path.read_bytes(), cli_spc._csv_plain(data, names)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1))
-def test_polars_float_text_is_python_repr(values: list[float]) -> None:
-    pl = pytest.importorskip("polars")
-    text = cli_spc._polars_floats(pl, "v", np.array(values, dtype=float)).cast(pl.String)
-    expected = [cli_spc._float_text(v) or None for v in values]
-    assert text.to_list() == expected
-    for shown, value in zip(expected, values, strict=True):
-        if shown is not None:
+@given(st.lists(st.tuples(AWKWARD_FLOATS, st.integers(1, 40)), min_size=1, max_size=30))
+def test_polars_writer_prints_floats_as_python_repr(runs: list[tuple[float, int]]) -> None:
+    # Runs of equal values reach the path that formats each run once.
+    values = [value for value, times in runs for _ in range(times)]
+    data = pd.DataFrame({"v": values, "w": values[::-1]}, dtype=float)
+    with tempfile.TemporaryDirectory() as tmp:
+        fast, plain = _both_writers(data, Path(tmp) / "out.csv")
+    assert fast == plain
+    lines = plain.decode().splitlines()[1:]
+    for line, value in zip(lines, values, strict=True):
+        shown = line.split(",")[0]
+        assert shown == cli_spc._float_text(value)
+        if shown:
             assert float(shown) == value  # round-trips
 
 
-def test_repeated_values_are_formatted_once_and_spread() -> None:
-    pl = pytest.importorskip("polars")
+def test_repeated_values_are_formatted_once_and_spread(tmp_path: Path) -> None:
     values = np.repeat([0.1, 12.0, np.nan, 1e-5, -3.25], [40, 30, 20, 50, 60])
-    text = cli_spc._polars_floats(pl, "v", values).cast(pl.String).to_list()
-    assert text == [cli_spc._float_text(v) or None for v in values.tolist()]
+    fast, plain = _both_writers(pd.DataFrame({"v": values}), tmp_path / "out.csv")
+    assert fast == plain
+    assert plain.decode().splitlines()[1:] == [cli_spc._float_text(v) for v in values.tolist()]
+
+
+def test_text_that_needs_quotes_is_quoted_once(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "ward, site": ["a,b"] * 3 + ['say "hi"'] * 3 + ["two\nlines"] * 3,
+            "x": ["first", "second", "third"] * 3,
+            "y": np.arange(9.0),
+        }
+    )
+    result = qic(frame, y="y", x="x", by="ward, site")
+    write_csv(result, tmp_path / "fast.csv", fast=True)
+    write_csv(result, tmp_path / "plain.csv", fast=False)
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    written = pd.read_csv(tmp_path / "fast.csv", dtype=str, keep_default_na=False)
+    assert list(written.columns[:2]) == ["ward, site", "part"]
+    assert set(written["ward, site"]) == {"a,b", 'say "hi"', "two\nlines"}
+    assert list(written["x"][:3]) == ["first", "second", "third"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=6), min_size=1, max_size=12))
+def test_polars_writer_prints_text_keys_as_plain_writer(keys: list[str]) -> None:
+    data = pd.DataFrame({"key": pd.Categorical(keys), "v": np.arange(len(keys), dtype=float)})
+    with tempfile.TemporaryDirectory() as tmp:
+        fast, plain = _both_writers(data, Path(tmp) / "out.csv")
+    assert fast == plain
+
+
+def test_writers_agree_on_a_result_without_rows(tmp_path: Path) -> None:
+    data = pd.DataFrame({"key": pd.Categorical([]), "v": np.array([], dtype=float)})
+    fast, plain = _both_writers(data, tmp_path / "out.csv")
+    assert fast == plain == b"key,v\n"
+
+
+@pytest.mark.parametrize("setting", [None, "1"])
+def test_command_asks_numpy_for_small_pages_unless_told(
+    setting: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switch = np._core.multiarray._set_madvise_hugepage
+    if setting is None:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    else:
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", setting)
+    before = switch(True)
+    try:
+        cli_spc._small_pages()
+        assert switch(True) is (setting is not None)  # returns the setting it replaces
+    finally:
+        switch(before)

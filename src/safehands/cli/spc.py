@@ -9,6 +9,7 @@ shortest decimal that round-trips (Python `repr(float)`), written without `.0` w
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ def spc(
         raise click.BadParameter("must end in .svg, .png or .pdf", param_hint="--plot")
     part: Any = part_column if part_column else (_positions("--part", part_text) or None)
     exclude = _positions("--exclude", exclude_text)
+    _small_pages()
 
     frame = read_input(
         input_csv,
@@ -126,6 +128,21 @@ def spc(
         raise click.ClickException(f"cannot write {out_path}: {err.strerror or err}") from None
     if plot_path is not None:
         _write_plot(result, plot_path, by_cols)
+
+
+def _small_pages() -> None:
+    """Let numpy take ordinary 4 KiB pages for its arrays, not transparent huge pages.
+
+    The command touches about 1 GB of fresh arrays once. On the virtual machines we measured
+    (the 2-core development VM returns freed memory to its host), a fresh huge page costs about
+    2 s per GB to fault in against 0.4 s for small pages: with huge pages the 3.6-million-row
+    bench took ~1 s more CPU. NUMPY_MADVISE_HUGEPAGE, when set, still decides.
+    """
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return
+    switch = getattr(getattr(np, "_core", None), "multiarray", None)
+    if hasattr(switch, "_set_madvise_hugepage"):
+        switch._set_madvise_hugepage(False)
 
 
 def read_input(
@@ -210,7 +227,9 @@ def _write_plot(result: QicResult, path: Path, by_cols: Sequence[str]) -> None:
 #
 # Dashboards export millions of rows, and Python's float repr costs ~0.6 us a value. When polars
 # is installed its Rust float formatting (the same shortest round-trip digits) and CSV writer do
-# the work; otherwise a plain Python writer gives byte-identical output, only slower.
+# the work; otherwise a plain Python writer gives byte-identical output, only slower. polars
+# writes 500,000 rows at a time: a chunk's text stays in memory the process has already touched,
+# which costs less than formatting whole columns at once (measured on the 3.6-million-row bench).
 
 
 def write_csv(result: QicResult, path: Path, *, fast: bool | None = None) -> None:
@@ -270,44 +289,58 @@ def _csv_plain(data: pd.DataFrame, names: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-CHUNK_ROWS = 500_000  # rows formatted and written at a time: bounded memory for big exports
+CHUNK_ROWS = 500_000  # rows formatted and written at a time
 
 
 def _csv_polars(data: pd.DataFrame, names: list[str], path: Path) -> None:
     import polars as pl
 
-    floats = {n for n in names if pd.api.types.is_float_dtype(data[n].dtype)}
-    categories = {  # series keys and text x: each distinct value formatted once
-        n: pl.Series(n, [_text(v) or None for v in data[n].cat.categories.tolist()], pl.String)
+    floats = {
+        n: data[n].to_numpy(dtype=float, na_value=np.nan)
         for n in names
-        if isinstance(data[n].dtype, pd.CategoricalDtype)
+        if pd.api.types.is_float_dtype(data[n].dtype)
     }
+    # Series keys, text x and dates repeat: each distinct value is formatted once, then spread.
+    lookups = {n: _distinct_texts(pl, data[n]) for n in names if _repeats(data[n].dtype)}
     with path.open("wb") as out:
-        for start in range(0, max(len(data), 1), CHUNK_ROWS):
-            chunk = data.iloc[start : start + CHUNK_ROWS]
+        out.write((",".join(_quote(n) for n in names) + "\n").encode())
+        for start in range(0, len(data), CHUNK_ROWS):
+            stop = start + CHUNK_ROWS
             columns = []
             for n in names:
                 if n in floats:
-                    values = chunk[n].to_numpy(dtype=float, na_value=np.nan)
-                    columns.append(_polars_floats(pl, n, values))
-                elif n in categories:
-                    codes = pl.Series(chunk[n].cat.codes.to_numpy(), dtype=pl.Int64)
-                    codes = codes.set(codes < 0, None)  # missing key: an empty cell
-                    columns.append(categories[n].gather(codes).alias(n))
+                    columns.append(_polars_floats(pl, n, floats[n][start:stop]))
+                elif n in lookups:
+                    codes, texts = lookups[n]
+                    chunk = pl.Series(codes[start:stop])
+                    columns.append(texts.gather(chunk.set(chunk < 0, None)).alias(n))
                 else:
-                    columns.append(_polars_column(pl, n, chunk[n]))
+                    columns.append(_polars_column(pl, n, data[n].iloc[start:stop]))
+            # Text was quoted by _text(); numbers, dates and booleans never need quotes.
             pl.DataFrame(columns).write_csv(
-                out, include_header=start == 0, null_value="", quote_style="necessary"
+                out, include_header=False, null_value="", quote_style="never"
             )
+
+
+def _repeats(dtype: Any) -> bool:
+    return isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_datetime64_any_dtype(dtype)
+
+
+def _distinct_texts(pl: Any, column: pd.Series) -> tuple[np.ndarray, Any]:
+    """Code per row (-1: missing) and the text of each distinct value, formatted once."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, uniques = column.cat.codes.to_numpy(), column.cat.categories.tolist()
+    else:
+        codes, uniques = pd.factorize(column)
+        uniques = uniques.tolist()
+    texts = pl.Series([_text(u) or None for u in uniques], dtype=pl.String)
+    return codes.astype(np.int64, copy=False), texts
 
 
 def _polars_column(pl: Any, name: str, column: pd.Series) -> Any:
     dtype = column.dtype
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         return pl.Series(name, column.to_numpy(dtype=bool, na_value=False))
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        stamps = column.to_numpy().astype("datetime64[ms]")
-        return pl.Series(name, stamps).cast(pl.Date)  # written as YYYY-MM-DD
     if pd.api.types.is_integer_dtype(dtype):
         missing = column.isna().to_numpy()
         values = pl.Series(name, column.to_numpy(dtype=np.int64, na_value=0))
@@ -322,33 +355,36 @@ def _polars_column(pl: Any, name: str, column: pd.Series) -> Any:
 def _polars_floats(pl: Any, name: str, values: np.ndarray) -> Any:
     """Floats printed by the _float_text() rules: NaN empty, whole numbers as integers.
 
-    A column of whole numbers (counts) is written as integers by polars itself; otherwise polars
-    prints the shortest round-trip digits and whole values are patched in as integer text.
+    polars' own CSV digits for a float are repr()'s, except for whole numbers ('12.0') and for
+    0 < |v| < 1e-4 ('0.00001' where repr() gives '1e-05'). A column without either is written
+    as floats; a column of whole numbers (counts) as integers; any other column as text, with
+    those values patched in.
     """
     if values.size >= 64:  # centre lines and constant limits repeat along a series
-        heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-        if heads.size * 4 <= values.size:
+        changed = values[1:] != values[:-1]
+        if (1 + np.count_nonzero(changed)) * 4 <= values.size:
+            heads = np.flatnonzero(np.concatenate(([True], changed)))
             runs = np.diff(np.append(heads, values.size))
-            text = _polars_floats(pl, name, values[heads])
+            text = _polars_floats(pl, name, values[heads]).cast(pl.String)
             return text.gather(np.repeat(np.arange(heads.size), runs))
+    size = np.abs(values)
     with np.errstate(invalid="ignore"):
-        whole = (np.abs(values) < WHOLE_LIMIT) & (values == np.round(values))
+        whole = (values == np.rint(values)) & (size < WHOLE_LIMIT)  # NaN and inf are not
+        tiny = (size < 1e-4) & ~whole
     missing = np.isnan(values)
-    if (whole | missing).all():
+    wholes = np.count_nonzero(whole)
+    if wholes + np.count_nonzero(missing) == values.size:
         counts = pl.Series(name, np.where(whole, values, 0).astype(np.int64))
-        return counts.scatter(np.flatnonzero(missing), None) if missing.any() else counts
-    text = pl.Series(name, values).fill_nan(None).cast(pl.String)
-    if whole.any():
+        return counts.scatter(np.flatnonzero(missing), None) if wholes < values.size else counts
+    floats = pl.Series(name, values, nan_to_null=True)
+    tinies = np.count_nonzero(tiny)
+    if not (wholes or tinies):
+        return floats
+    text = floats.cast(pl.String)
+    if wholes:
         where = np.flatnonzero(whole)
         text = text.scatter(where, pl.Series(values[where].astype(np.int64)).cast(pl.String))
-    return _fix_tiny(text, values)
-
-
-def _fix_tiny(text: Any, values: np.ndarray) -> Any:
-    """polars prints 0 < |v| < 1e-4 positionally ('0.00001' where repr() gives '1e-05')."""
-    with np.errstate(invalid="ignore"):
-        tiny = (np.abs(values) < 1e-4) & (values != np.round(values))
-    if tiny.any():
+    if tinies:
         where = np.flatnonzero(tiny)
         text = text.scatter(where, [repr(v) for v in values[where].tolist()])
     return text
