@@ -469,7 +469,7 @@ def test_chart_table_and_csv_suppress_small_counts_for_a_viewer(client, login, s
     lines = client.get("/measurement/W1/measures/falls.rate/chart.csv").content.decode(
     ).splitlines()
     assert lines[0].endswith(",comment,suppressed")
-    assert lines[-1].startswith("2026-01,,1000,,,") and lines[-1].endswith(",True")
+    assert lines[-1].startswith("2026-01,,1000,,,") and lines[-1].endswith(",true")
     overview = client.get("/measurement/W1/").context["rows"]
     huddles = next(r for r in overview if r["measure"].code == "local.w1.huddles")
     assert huddles["shown"] == 8 and not huddles["suppressed"]  # the latest month: 8

@@ -151,13 +151,21 @@ def _chart_file(spec: dict | None, name: str, fmt: str) -> HttpResponse:
     return _download(render_chart(spec, fmt), f"{name}.{fmt}", types[fmt])
 
 
+def _cell(value: Any) -> Any:
+    """CSV text as every Safehands file writes it: true/false, numbers that read back exactly."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return rules.format_number(value)
+    return "" if value is None else value
+
+
 def _table_csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> HttpResponse:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([rules.format_number(row[c]) if isinstance(row[c], float) else
-                         ("" if row[c] is None else row[c]) for c in columns])
+        writer.writerow([_cell(row[c]) for c in columns])
     return _download(out.getvalue(), f"{name}.csv", "text/csv; charset=utf-8")
 
 
@@ -235,8 +243,6 @@ def rollup_download(request: HttpRequest, code: str, measure: str, fmt: str) -> 
                    "expected_units"]
         if any(row["suppressed"] for row in rows):
             columns.append("suppressed")
-            for row in rows:
-                row["suppressed"] = "true" if row["suppressed"] else "false"
         return _table_csv(rows, columns, name)
     if fmt in ("svg", "png"):
         return _chart_file(context["spec"], name, fmt)
@@ -303,8 +309,7 @@ def _signal_rows(board: queries.Dashboard) -> list[dict[str, Any]]:
                 "org_unit": unit.code, "org_unit_name": unit.name, "measure": measure.code,
                 "variation": reading.get("variation", "too_few_values"),
                 "side": reading.get("side"), "assurance": reading.get("assurance"),
-                "runs_signal": ("true" if reading["runs_signal"] else "false") if reading
-                else None,
+                "runs_signal": reading.get("runs_signal"),
                 "sigma_signals": reading.get("sigma_signals"),
             })
     return rows
