@@ -7,17 +7,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, IntegerField, Max, QuerySet, Value
 
 from safehands.catalogue.models import Measure
 from safehands.core import suppression
 from safehands.core.errors import NotFound
 from safehands.measurement import periods, rules
 from safehands.measurement.models import (
+    PHASES,
     Annotation,
     DataValue,
     Enrolment,
+    EnrolmentPhase,
+    EntryBatch,
     PeriodLock,
+    SubtreeTotal,
 )
 from safehands.orgs.access import can
 from safehands.orgs.models import OrgUnit
@@ -162,30 +166,29 @@ def subtree_sums(*, unit_ids: list[int], measure: Measure | None = None,
     """(unit id, measure id, period) -> sums over each unit's subtree (its own values only
     when `below` is False). Two indexed reads: the subtree totals and the units' own values.
     """
-    from safehands.measurement.models import SubtreeTotal
-
-    found: dict[tuple[int, int, str], Sums] = {}
-    sources = [DataValue.objects.filter(unit_id__in=unit_ids)]
+    fields = ["unit_id", "measure_id", "period", "period_start", "numerator", "denominator",
+              "value"]
+    # A value counts once; a total counts the values it sums.
+    one = Value(1, output_field=IntegerField())
+    sources = [(DataValue.objects.filter(unit_id__in=unit_ids), one)]
     if below:
-        sources.append(SubtreeTotal.objects.filter(unit_id__in=unit_ids))
-    for index, rows in enumerate(sources):
+        sources.append((SubtreeTotal.objects.filter(unit_id__in=unit_ids), F("reporting")))
+    found: dict[tuple[int, int, str], Sums] = {}
+    for rows, count in sources:
         if measure is not None:
             rows = rows.filter(measure=measure)
         if since is not None:
             rows = rows.filter(period_start__gte=since)
         if until is not None:
             rows = rows.filter(period_start__lte=until)
-        fields = ["unit_id", "measure_id", "period", "period_start", "numerator",
-                  "denominator", "value"]
-        values = rows.order_by().values_list(*fields, "reporting") if index else (
-            rows.order_by().values_list(*fields))
-        for unit_id, measure_id, period, start, num, den, val, *count in values.iterator(
+        values = rows.order_by().annotate(count=count).values_list(*fields, "count")
+        for unit_id, measure_id, period, start, num, den, val, n in values.iterator(
                 chunk_size=10_000):
             key = (unit_id, measure_id, period)
             sums = found.get(key)
             if sums is None:
                 sums = found[key] = Sums(start, 0.0, 0.0, 0.0, 0)
-            sums.add(num, den, val, count[0] if count else 1)
+            sums.add(num, den, val, n)
     return found
 
 
@@ -294,10 +297,6 @@ def data_version() -> str:
 
     Every data write (deletions too) opens an EntryBatch; enrolments carry updated_at.
     """
-    from django.db.models import Count, Max
-
-    from safehands.measurement.models import EnrolmentPhase, EntryBatch
-
     batch = EntryBatch.objects.aggregate(m=Max("id"))["m"]
     enrolments = Enrolment.objects.aggregate(m=Max("updated_at"), n=Count("id"))
     phase = EnrolmentPhase.objects.aggregate(m=Max("id"))["m"]
@@ -374,10 +373,6 @@ def dashboard(*, unit: OrgUnit, months: int = 36, today: date | None = None) -> 
             points.append((key, reporting.get((measure.pk, key), 0), due))
         completeness[measure.pk] = points
 
-    from django.db.models import Max
-
-    from safehands.measurement.models import EntryBatch
-
     as_of = EntryBatch.objects.aggregate(at=Max("at"))["at"]
     spread, enrolled = _phase_spread(unit=unit, months=keys, today=today)
     return Dashboard(unit=unit, rows=rows, measures=measures, periods=keys, readings=readings,
@@ -393,8 +388,6 @@ def _phase_spread(*, unit: OrgUnit, months: list[str],
     day, nor among the units enrolled today.
     """
     import numpy as np
-
-    from safehands.measurement.models import PHASES, EnrolmentPhase
 
     today = today or date.today()
     ends = np.array([np.datetime64(periods.parse(m).end) for m in months])
@@ -435,6 +428,12 @@ def count_field(value_type: str) -> str | None:
     return None
 
 
+def may_see_small_counts(user: Any, unit: OrgUnit) -> bool:
+    """A user's "own" numbers are where they work on them: data.enter on the unit. Others
+    (viewers reading a region or the nation) see small counts suppressed."""
+    return can(user, "data.enter", unit)
+
+
 def values_suppressed(
     *, rows: list[dict[str, Any]], user: Any, unit: OrgUnit | None = None,
     measure: Measure | None = None, derived: tuple[str, ...] = (),
@@ -460,10 +459,10 @@ def values_suppressed(
         return rows
     limit = suppression.threshold()
     if unit is not None:
-        writable = {unit.code: can(user, "data.enter", unit)}
+        writable = {unit.code: may_see_small_counts(user, unit)}
     else:
         codes = {row["org_unit"] for row in rows}
-        writable = {u.code: can(user, "data.enter", u) for u in OrgUnit.objects.filter(
+        writable = {u.code: may_see_small_counts(user, u) for u in OrgUnit.objects.filter(
             code__in=codes).only("code", "path", "name")}
     if measure is not None:
         fields = {measure.code: count_field(measure.value_type)}

@@ -49,15 +49,6 @@ def _float(text: str | None) -> float | None:
         return None
 
 
-def _may_see_small_counts(user: Any, unit: OrgUnit) -> bool:
-    """Counts of units outside the viewer's own teams are suppressed below the threshold.
-
-    A viewer's "own" data is where they work on it: a reporter role or higher on the unit.
-    Viewers (leaders reading a region or the nation) see small counts suppressed.
-    """
-    return can(user, "data.enter", unit)
-
-
 # --- Unit overview -------------------------------------------------------------------------
 
 @login_required
@@ -201,7 +192,7 @@ def _rollup_context(user: Any, unit: OrgUnit, measure: Measure) -> dict[str, Any
     if points:
         breakdown = queries.rollup_breakdown(unit=unit, measure=measure,
                                              period=points[-1].period)
-        if breakdown and not _may_see_small_counts(user, unit):
+        if breakdown and not queries.may_see_small_counts(user, unit):
             field = "numerator" if measure.value_type in rules.RATIO_TYPES else "value"
             counts = {row["unit"].code: row[field] for row in breakdown if row["reporting"]}
             counts["__total__"] = sum(counts.values())
