@@ -27,16 +27,32 @@ test: $(STAMP)
 		DATABASE_URL="$$SAFEHANDS_TEST_DATABASE_URL" $(PY) -m pytest --ignore=tests/spc; \
 	fi
 
+# ruff, the layer contracts, and deptry: product code may import only what a plain
+# `pip install safehands` brings (no dev extra).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/deptry src
 
-# Every benchmark prints its measured figures beside its target.
-bench: $(STAMP)
-	@set -e; for script in bench/bench_*.py; do echo "== $$script =="; $(PY) $$script; done
+# Every benchmark prints its measured figures beside its target. They run in their own venv
+# with a plain `pip install .` (no extras, not editable), so the figures are what users get;
+# it is rebuilt when pyproject.toml or any file under src/ changes.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+$(BENCH_STAMP): pyproject.toml $(shell find src -type f -not -name '*.pyc' 2>/dev/null)
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+	$(BENCH_VENV)/bin/python -m pip install --quiet .
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@cd bench && ../$(BENCH_VENV)/bin/python _plain_install.py
+	@set -e; cd bench && for script in bench_*.py; do echo "== bench/$$script =="; \
+		../$(BENCH_VENV)/bin/python $$script; done
 
 clean:
-	rm -rf $(VENV) .static safehands.sqlite3 .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .static safehands.sqlite3 .pytest_cache
 
 # Refresh the Norwegian message catalogues after changing UI strings, then translate the
 # new entries in the .po files and run this again to compile them.

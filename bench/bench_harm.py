@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from safehands.harm.rates import Event, Record, rates, rates_by_category
 

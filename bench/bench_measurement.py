@@ -26,9 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 PG_DB = "safehands_measurement_bench"
 
 
@@ -48,7 +46,6 @@ def _timed(label: str, function, repeat: int = 1) -> float:
 def run(database_url: str, units: int, import_months: int) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safehands.settings")
-    sys.path.insert(0, str(ROOT / "src"))
     import django
 
     django.setup()

@@ -6,6 +6,7 @@ the same numbers (within 1e-9 relative) and the same signals as qicharts2.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -147,6 +148,21 @@ def test_fast_and_plain_writers_agree_byte_for_byte(
     write_csv(result, tmp_path / "plain.csv", fast=False)
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
     assert "1.5e-07" in (tmp_path / "plain.csv").read_text()
+
+
+def test_without_polars_the_command_writes_the_same_file_and_says_it_is_slow(
+    monthly: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = [str(monthly), "--chart", "p", "--y", "events", "--n", "patients", "--x", "month"]
+    fast = CliRunner().invoke(spc, [*args, "--by", "ward", "--out", str(tmp_path / "fast.csv")])
+    assert fast.exit_code == 0, fast.output
+    assert "warning" not in fast.stderr
+    monkeypatch.setitem(sys.modules, "polars", None)  # import polars now raises ImportError
+    slow = CliRunner().invoke(spc, [*args, "--by", "ward", "--out", str(tmp_path / "slow.csv")])
+    assert slow.exit_code == 0, slow.output
+    assert "polars could not be loaded" in slow.stderr
+    assert "plain Python writer" in slow.stderr
+    assert (tmp_path / "slow.csv").read_bytes() == (tmp_path / "fast.csv").read_bytes()
 
 
 def _csv(tmp_path: Path, text: str) -> Path:
