@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("charts/vega.js", web_views.vega_bundle, name="vega_bundle"),
+    path("favicon.ico", web_views.favicon, name="favicon"),
     path("orgs/", include("safehands.orgs.urls")),
     path("catalogue/", include("safehands.catalogue.urls")),
     path("measurement/", include("safehands.measurement.urls")),

@@ -37,3 +37,12 @@ def test_specs_render_to_svg_png_and_pdf_offline():
     assert render_chart(SPEC, "svg").startswith(b"<svg")
     assert render_chart(SPEC, "png").startswith(b"\x89PNG")
     assert render_chart(SPEC, "pdf").startswith(b"%PDF")
+
+
+def test_favicon_ico_leads_to_the_icon_every_page_links(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content)
+    assert 'rel="icon"' in client.get("/login/").content.decode()

@@ -41,6 +41,7 @@ ROUTES: dict[str, str] = {
     "logout/": "public",
     "i18n/setlang/": "public",
     "charts/vega.js": "public",  # the chart library, the same for everyone
+    "favicon.ico": "public",
     "orgs/<str:code>/": "org",
     "orgs/<str:code>/members/": "org_manage",
     "orgs/<str:code>/members/<int:membership_id>/withdraw/": "org_manage",

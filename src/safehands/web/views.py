@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import vl_convert
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -32,3 +33,9 @@ def vega_bundle(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(_bundle(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and bookmarks ask for /favicon.ico whatever the page links to."""
+    return HttpResponsePermanentRedirect(static("web/favicon.svg"))
