@@ -46,3 +46,32 @@ def test_favicon_ico_leads_to_the_icon_every_page_links(client):
     assert icon.status_code == 200
     assert b"<svg" in b"".join(icon.streaming_content)
     assert 'rel="icon"' in client.get("/login/").content.decode()
+
+
+def _monthly_result():
+    import pandas as pd
+
+    from safehands.spc import qic
+
+    months = pd.date_range("2025-01-01", periods=12, freq="MS")
+    return qic(pd.DataFrame({"x": months, "y": [3, 4, 2, 5, 3, 4, 6, 2, 3, 4, 5, 3],
+                             "n": [100] * 12}), x="x", y="y", n="n", chart="u")
+
+
+def test_spc_charts_speak_norwegian_when_the_page_does():
+    from django.utils import translation
+
+    from safehands.core.charts import render_chart, spc_labels
+    from safehands.spc.plot import vegalite_spec
+
+    with translation.override("nb"):
+        spec = vegalite_spec(_monthly_result(), **spc_labels("u"))
+    assert spec["layer"][3]["encoding"]["y"]["title"] == "u-diagram"
+    assert spec["config"]["locale"]["time"]["months"][11] == "desember"
+    svg = render_chart(spec, "svg").decode()
+    assert "u-diagram" in svg and "februar" in svg and "February" not in svg
+    with translation.override("en"):
+        english = vegalite_spec(_monthly_result(), **spc_labels("u"))
+    assert english["layer"][3]["encoding"]["y"]["title"] == "u chart"
+    assert "locale" not in english["config"]
+    assert "February" in render_chart(english, "svg").decode()

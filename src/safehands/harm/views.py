@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from safehands.core.charts import spc_labels
 from safehands.core.errors import DomainError, NotFound
 from safehands.harm import queries
 from safehands.harm import rates as gtt_rates
@@ -45,9 +46,9 @@ def _charts(rows: list[gtt_rates.RateRow]) -> dict[str, Any]:
     if not rows:
         return {}
     return {
-        "u_chart": vegalite_spec(gtt_rates.u_chart(rows),
+        "u_chart": vegalite_spec(gtt_rates.u_chart(rows), **spc_labels("u"),
                                  title=_("Adverse events per 1000 patient-days (u chart)")),
-        "p_chart": vegalite_spec(gtt_rates.p_chart(rows),
+        "p_chart": vegalite_spec(gtt_rates.p_chart(rows), **spc_labels("p"),
                                  title=_("% of stays with at least one adverse event (p chart)")),
     }
 

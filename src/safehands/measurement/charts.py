@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext_noop
 
+from safehands.core.charts import spc_labels
 from safehands.measurement import rules
 from safehands.spc import qic
 from safehands.spc.errors import SpcInputError
@@ -114,7 +115,8 @@ def spec(result: Any, *, title: str, annotations: Sequence[tuple[date, str]] = (
     if result is None:
         return None
     return vegalite_spec(result, title=title, width=width, height=height,
-                         annotations=[(d.isoformat(), text) for d, text in annotations])
+                         annotations=[(d.isoformat(), text) for d, text in annotations],
+                         **spc_labels(result.chart))
 
 
 def table(points: Sequence[Point], result: Any) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from safehands.catalogue.models import BundleElement, Measure, TargetArea
+from safehands.core.charts import chart_locale
 from safehands.core.errors import AccessDenied, DomainError, NotFound
 from safehands.core.suppression import suppressed_cells, threshold
 from safehands.measurement import charts, periods, queries, rules, services
@@ -245,6 +246,7 @@ def rollup_download(request: HttpRequest, code: str, measure: str, fmt: str) -> 
 def _spread_spec(spread: dict[str, list[int]], months: list[str], title: str) -> dict:
     values = [{"month": periods.parse(m).start.isoformat(), "phase": phase, "units": n}
               for phase, counts in spread.items() for m, n in zip(months, counts, strict=True)]
+    locale = chart_locale()
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title, "width": 360, "height": 140, "data": {"values": values},
@@ -257,7 +259,7 @@ def _spread_spec(spread: dict[str, list[int]], months: list[str], title: str) ->
                                 "range": SPREAD_COLOURS},
                       "sort": [p for p, _ in PHASE_CHOICES]},
         },
-        "config": {"view": {"stroke": None}},
+        "config": {"view": {"stroke": None}, **({"locale": locale} if locale else {})},
     }
 
 

@@ -41,8 +41,14 @@ def vegalite_spec(
     annotations: Sequence[Annotation] = (),
     width: int = 640,
     height: int = 320,
+    y_title: str | None = None,
+    locale: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A Vega-Lite v5 spec (a JSON-ready dict) for one series of `result`.
+
+    y_title: the y axis title; by default '<chart> chart' ('value' for a run chart), in English.
+    locale: a Vega locale ({"number": d3 format locale, "time": d3 time format locale}) for
+        month names and number marks, so a caller can draw the chart in its reader's language.
 
     series: the key of the series to draw, as a mapping {by column: value}, a tuple of values in
         `by` order, or a single value for one key column. Optional when there is one series.
@@ -56,7 +62,8 @@ def vegalite_spec(
     x_encoding: dict[str, Any] = {"field": "x", "type": x_type, "title": None}
     if x_type == "ordinal":
         x_encoding["sort"] = None  # keep the computed (level or code point) order
-    y_title = f"{result.chart} chart" if result.chart != "run" else "value"
+    if y_title is None:
+        y_title = f"{result.chart} chart" if result.chart != "run" else "value"
     layers: list[dict[str, Any]] = [
         _line_layer("ucl", LIMIT_COLOUR, x_encoding, step=True),
         _line_layer("lcl", LIMIT_COLOUR, x_encoding, step=True),
@@ -115,6 +122,8 @@ def vegalite_spec(
     }
     if title:
         spec["title"] = title
+    if locale:
+        spec["config"]["locale"] = dict(locale)
     return spec
 
 
