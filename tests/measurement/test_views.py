@@ -518,3 +518,23 @@ def test_rollup_tables_suppress_small_counts_for_viewers(client, login, with_dat
     assert "suppressed" not in lines.splitlines()[0]
     assert json.loads(client.get("/api/v1/measurement/units/W2/rollups/falls.rate").content)[
         -1]["numerator"] == 3
+
+
+@pytest.mark.parametrize("page", ["/measurement/W1/", "/measurement/W1/measures/falls.rate/"])
+def test_breadcrumbs_lead_a_ward_team_only_to_pages_it_may_open(client, login, with_data, page):
+    import re
+
+    login(("W1", "reporter"))
+    body = client.get(page).content.decode()
+    crumbs = re.search(r'<div class="crumbs">(.*?)</div>', body, re.S).group(1)
+    links = re.findall(r'href="([^"]+)"', crumbs)
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert "/measurement/H1/" not in links and "/measurement/NO/" not in links
+
+
+def test_breadcrumbs_show_the_line_to_a_coordinator_above(client, login, with_data):
+    login(("H1", "coordinator"))
+    body = client.get("/measurement/W1/").content.decode()
+    assert 'href="/measurement/H1/"' in body
+    assert 'href="/measurement/T1/"' not in body  # a hospital role does not reach the trust

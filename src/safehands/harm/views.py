@@ -74,8 +74,7 @@ def unit_harm(request: HttpRequest, code: str) -> HttpResponse:
     monthly = gtt_rates.rates(records, by="month")
     context = {
         "unit": unit,
-        "ancestors": [a for a in org_unit_ancestors(unit=unit)
-                      if can(request.user, "gtt.view", a)],
+        "ancestors": org_unit_ancestors(unit=unit, user=request.user, permission="gtt.view"),
         "teams": queries.teams_within(unit=unit),
         "may_create_team": can(request.user, "gtt.manage", unit),
         "enclosing_team": queries.team_for_unit(unit=unit),

@@ -52,6 +52,11 @@ def _float(text: str | None) -> float | None:
 
 # --- Unit overview -------------------------------------------------------------------------
 
+
+def _crumbs(request: HttpRequest, unit: OrgUnit) -> list[OrgUnit]:
+    """The units above this one whose measurement pages the reader may open."""
+    return org_unit_ancestors(unit=unit, user=request.user, permission="data.view")
+
 @login_required
 def unit_overview(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(code)
@@ -72,7 +77,7 @@ def unit_overview(request: HttpRequest, code: str) -> HttpResponse:
         queries.values_suppressed(rows=[row], user=request.user, unit=unit,
                                   measure=row["measure"], derived=("shown",))
     return render(request, "measurement/unit_overview.html", {
-        "unit": unit, "ancestors": org_unit_ancestors(unit=unit),
+        "unit": unit, "ancestors": _crumbs(request, unit),
         "enrolments": queries.enrolment_list(unit=unit),
         "below": queries.enrolment_list(under=unit).exclude(unit=unit)[:200],
         "rows": rows,
@@ -121,7 +126,7 @@ def measure_chart(request: HttpRequest, code: str, measure: str) -> HttpResponse
     item = queries.measure_get(code=measure)
     context = _chart_context(request.user, unit, item)
     return render(request, "measurement/measure_chart.html", {
-        **context, "unit": unit, "measure": item, "ancestors": org_unit_ancestors(unit=unit),
+        **context, "unit": unit, "measure": item, "ancestors": _crumbs(request, unit),
         "can_enter": can(request.user, "data.enter", unit),
         "substituted": item.chart != context["chart_name"], "threshold": threshold(),
         "today": date.today().isoformat(),
@@ -217,7 +222,7 @@ def rollup_chart(request: HttpRequest, code: str, measure: str) -> HttpResponse:
                                           unit=unit, measure=item)
     return render(request, "measurement/rollup.html", {
         **context, "unit": unit, "measure": item,
-        "ancestors": org_unit_ancestors(unit=unit),
+        "ancestors": _crumbs(request, unit),
     })
 
 
@@ -287,7 +292,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             {"period": p, "reporting": r, "due": d,
              "percent": round(100 * r / d) if d else None} for p, r, d in points]})
     return render(request, "measurement/dashboard.html", {
-        "unit": unit, "ancestors": org_unit_ancestors(unit=unit), "board": board,
+        "unit": unit, "ancestors": _crumbs(request, unit), "board": board,
         "spreads": spreads, "matrix": matrix, "completeness": completeness,
         "recent": board.completeness_periods,
     })
@@ -368,7 +373,7 @@ def target_area_view(request: HttpRequest, code: str, area: str) -> HttpResponse
              for e in enrolments]
     return render(request, "measurement/target_area.html", {
         "unit": unit, "area": target_area, "measures": measures, "table": table,
-        "ancestors": org_unit_ancestors(unit=unit),
+        "ancestors": _crumbs(request, unit),
     })
 
 
@@ -461,7 +466,7 @@ def data_entry(request: HttpRequest, code: str) -> HttpResponse:
         }
     recent = periods.latest("monthly", count=13)
     return render(request, "measurement/data_entry.html", {
-        "unit": unit, "ancestors": org_unit_ancestors(unit=unit), "month": month,
+        "unit": unit, "ancestors": _crumbs(request, unit), "month": month,
         "rows": rows, "recent": list(reversed(recent)), "has_errors": bool(errors),
         "previous": month.previous().key,
         "next": month.next().key if month.next().start <= date.today() else None,
@@ -552,7 +557,7 @@ def enrol(request: HttpRequest, code: str) -> HttpResponse:
             except DomainError as error:
                 problem = error.message
     return render(request, "measurement/enrol.html", {
-        "unit": unit, "ancestors": org_unit_ancestors(unit=unit), "areas": areas,
+        "unit": unit, "ancestors": _crumbs(request, unit), "areas": areas,
         "phases": PHASE_CHOICES, "problem": problem, "form": request.POST,
         "has_children": OrgUnit.objects.filter(parent=unit).exists(),
         "today": date.today().isoformat(),
@@ -629,7 +634,7 @@ def enrolment_detail(request: HttpRequest, code: str, area: str) -> HttpResponse
     area_measures = list(Measure.objects.filter(target_area=enrolment.target_area,
                                                 is_retired=False).order_by("position", "code"))
     return render(request, "measurement/enrolment.html", {
-        "unit": unit, "ancestors": org_unit_ancestors(unit=unit), "enrolment": enrolment,
+        "unit": unit, "ancestors": _crumbs(request, unit), "enrolment": enrolment,
         "phases": PHASE_CHOICES, "history": enrolment.phases.select_related("set_by"),
         "measures": [(m, m.pk in chosen or (not chosen and m.origin == "package"))
                      for m in area_measures],
@@ -665,7 +670,7 @@ def locks(request: HttpRequest, code: str) -> HttpResponse:
             messages.error(request, error.message)
         return redirect("measurement:locks", code=unit.code)
     return render(request, "measurement/locks.html", {
-        "unit": unit, "ancestors": org_unit_ancestors(unit=unit),
+        "unit": unit, "ancestors": _crumbs(request, unit),
         "locks": queries.lock_list(unit=unit),
         "below": PeriodLock.objects.filter(unit__path__startswith=unit.path).exclude(
             unit=unit).select_related("unit")[:100],
@@ -715,7 +720,7 @@ def bundle_audit(request: HttpRequest, code: str, measure: str, period: str) -> 
     per = per_element(samples)
     value = DataValue.objects.filter(unit=unit, measure=item, period=parsed.key).first()
     return render(request, "measurement/bundle_audit.html", {
-        "unit": unit, "ancestors": org_unit_ancestors(unit=unit), "measure": item,
+        "unit": unit, "ancestors": _crumbs(request, unit), "measure": item,
         "period": parsed.key, "elements": elements,
         "audits": [{"audit": a, "answers": [s.get(e.code, "") for e in elements]}
                    for a, s in zip(audits, samples, strict=True)],

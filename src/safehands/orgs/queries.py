@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from safehands.core.errors import NotFound
-from safehands.orgs.access import PERMISSIONS, org_units_permitted, user_grants
+from safehands.orgs.access import PERMISSIONS, can, org_units_permitted, user_grants
 from safehands.orgs.models import PATH_SEPARATOR, ROLE_RANK, Membership, OrgUnit
 
 ORG_UNIT_UNKNOWN = "There is no org unit with code '{code}'."
@@ -42,11 +42,19 @@ def org_unit_children(*, unit: OrgUnit) -> QuerySet[OrgUnit]:
     return unit.children.order_by("name")
 
 
-def org_unit_ancestors(*, unit: OrgUnit) -> list[OrgUnit]:
-    """From the root down to the parent, in one query."""
+def org_unit_ancestors(*, unit: OrgUnit, user: Any = None,
+                       permission: str | None = None) -> list[OrgUnit]:
+    """From the root down to the parent, in one query.
+
+    With a user and a permission, only the ancestors that user may open with it: breadcrumbs
+    must not lead a unit's team to pages that refuse them.
+    """
     codes = unit.path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1]
     found = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)}
-    return [found[c] for c in codes if c in found]
+    ancestors = [found[c] for c in codes if c in found]
+    if permission is not None:
+        ancestors = [a for a in ancestors if can(user, permission, a)]
+    return ancestors
 
 
 def org_unit_subtree_count(*, unit: OrgUnit) -> int:

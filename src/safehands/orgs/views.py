@@ -38,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def org_unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = org_unit_get(code=code)
     authorize(request.user, "org.view", unit)
-    ancestors = [a for a in org_unit_ancestors(unit=unit) if can(request.user, "org.view", a)]
+    ancestors = org_unit_ancestors(unit=unit, user=request.user, permission="org.view")
     show_members = can(request.user, "membership.view", unit)
     may_manage = can(request.user, "membership.manage", unit)
     return render(request, "orgs/org_unit_detail.html", {
