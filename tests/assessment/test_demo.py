@@ -53,7 +53,7 @@ def test_report_command_prints_the_demo_report(demo):
     latest = Assessment.objects.get(org_unit__code="OUS", title="Re-assessment")
     result = CliRunner().invoke(cli, ["assessment", "report", str(latest.pk)])
     assert result.exit_code == 0, result.output
-    assert "Where to start: Re-assessment — Oslo University Hospital Trust (OUS)" in \
+    assert "Where to start: Re-assessment — Oslo universitetssykehus HF (OUS)" in \
         result.output
     assert "compared with 'Baseline'" in result.output
     assert "Lowest area:" in result.output and "tactic:" in result.output

@@ -34,8 +34,8 @@ DEMO_PASSWORD = "safehands-demo"
 
 # team code, population unit, eligible-sized discharge list per period, seed
 TEAMS = (
-    ("GTT-OUS", "OUS", "Oslo University Hospital GTT team", 70, 2024),
-    ("GTT-AHUS", "AHUS", "Akershus University Hospital GTT team", 40, 2025),
+    ("GTT-OUS", "OUS", "GTT-team Oslo universitetssykehus", 70, 2024),
+    ("GTT-AHUS", "AHUS", "GTT-team Akershus universitetssykehus", 40, 2025),
 )
 # username, full name, team, GTT role
 PEOPLE = (
