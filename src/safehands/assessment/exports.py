@@ -6,7 +6,6 @@ an instrument edited by a programme administrator exports as edited.
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -16,6 +15,7 @@ from safehands.assessment.models import Assessment, Consensus
 from safehands.assessment.models import Instrument as InstrumentRow
 from safehands.assessment.queries import assessment_report, element_list, instrument_areas
 from safehands.assessment.scoring import SCORE_COLUMNS, number_text
+from safehands.core.tables import csv_writer
 
 REPORT_COLUMNS = (*SCORE_COLUMNS, "name", "spread", "agreed", "agreed_note")
 
@@ -67,7 +67,7 @@ def report_csv(*, assessment: Assessment) -> str:
     """The SCORES.csv columns plus the element name, spread and the agreed score and note."""
     report = assessment_report(assessment=assessment)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(REPORT_COLUMNS)
     for area in report.areas:
         for line in area.elements:

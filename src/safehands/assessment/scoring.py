@@ -25,6 +25,7 @@ from statistics import fmean
 from typing import NamedTuple
 
 from safehands.core.errors import DomainError
+from safehands.core.tables import csv_writer
 
 SCALE = (1, 2, 3, 4)
 UNSURE = "unsure"
@@ -223,7 +224,7 @@ def number_text(value: float | int | None) -> str:
 def scores_csv(rows: Iterable[ScoreRow]) -> str:
     """SCORES.csv: the column contract of `safehands assessment score`; empty cells for none."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(SCORE_COLUMNS)
     for row in rows:
         writer.writerow([row.area, row.element, row.raters, number_text(row.mean_rating),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -13,6 +12,7 @@ import click
 
 from safehands.cli._django import django_setup
 from safehands.cli._files import read_text
+from safehands.core.tables import csv_writer
 
 FORMATS = ["csv", "json", "fhir"]
 
@@ -173,7 +173,7 @@ def data_rollup(org: str, measure: str, out: Path, as_user: str | None) -> None:
                          measure=item)
     hidden = sum(p["suppressed"] for p in points)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer, lineterminator="\n")
     writer.writerow(["period", "numerator", "denominator", "value", "reporting_units",
                      "expected_units"] + (["suppressed"] if hidden else []))
     for p in points:

@@ -5,13 +5,13 @@ The commands and the RATES.csv columns are a contract used by external checks.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
 
 from safehands.cli._django import django_setup
 from safehands.cli._files import read_text
+from safehands.core.tables import csv_writer
 
 RATES_BY = ("month", "tertial", "year")
 
@@ -107,7 +107,7 @@ def rates_command(team_code: str, by: str, out: Path) -> None:
     except DomainError as error:
         raise click.ClickException(error.message) from error
     with open(out, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = csv_writer(handle, lineterminator="\n")
         writer.writerow(RATE_COLUMNS)
         for row in rows:
             writer.writerow([csv_cell(getattr(row, c)) for c in RATE_COLUMNS])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import click
 
 from safehands.cli._django import django_setup
 from safehands.cli._files import read_text
+from safehands.core.tables import csv_writer
 
 
 @click.group()
@@ -32,10 +32,10 @@ def orgs_list(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     elif fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=["code", "name", "kind", "parent_code"],
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        columns = ["code", "name", "kind", "parent_code"]
+        writer = csv_writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([[row[c] or "" for c in columns] for row in rows])
     else:
         for unit in units:
             click.echo(f"{'  ' * unit.depth}{unit.code}  {unit.name}  ({unit.kind})")

@@ -13,10 +13,11 @@ shortest round-trip decimal, whole numbers without `.0`, missing values empty.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
+
+from safehands.core.tables import csv_writer
 
 OVERALL = "all"   # the same as safehands.culture.responses_csv.OVERALL
 COLUMNS = ["group", "scale", "respondents", "mean_score", "pct_positive", "suppressed"]
@@ -83,7 +84,7 @@ def score(responses: Path, instrument: str, by: str | None, min_respondents: int
     columns = COLUMNS + (["mature"] if spec.method == "saq" else [])
     try:
         with out_path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            writer = csv_writer(handle, lineterminator="\n")
             writer.writerow(columns)
             for r in results:
                 row = [r.group, r.scale, _number(r.respondents), _number(r.mean_score),

@@ -6,7 +6,6 @@ their only key); every other page needs a role on the unit it shows.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import json
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from safehands.catalogue.models import Programme
 from safehands.core.errors import DomainError
+from safehands.core.tables import csv_writer
 from safehands.culture import queries, services
 from safehands.culture.fhir import questionnaire_from_instrument, questionnaire_responses
 from safehands.culture.models import Instrument, RoundUnit, SurveyRound
@@ -278,7 +278,7 @@ def unit_results_csv(request: HttpRequest, round_id: int, code: str) -> HttpResp
     survey_round, unit = _round_and_unit(request, round_id, code, "survey.results")
     results = queries.round_results(survey_round=survey_round)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     columns = ["group", "scale", "respondents", "mean_score", "pct_positive", "suppressed"]
     saq = results.spec.method == "saq"
     writer.writerow(columns + (["mature"] if saq else []))

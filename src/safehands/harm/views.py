@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from safehands.core.charts import spc_labels
 from safehands.core.errors import DomainError, NotFound
+from safehands.core.tables import csv_writer
 from safehands.harm import queries
 from safehands.harm import rates as gtt_rates
 from safehands.harm.content import gtt_content
@@ -346,7 +346,7 @@ def team_rates_csv(request: HttpRequest, team: str) -> HttpResponse:
         raise NotFound(gtt_rates.PERIOD_UNKNOWN.format(value=by), {"by": by})
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{team_obj.code}-rates-{by}.csv"'
-    writer = csv.writer(response, lineterminator="\n")
+    writer = csv_writer(response, lineterminator="\n")
     writer.writerow(gtt_rates.RATE_COLUMNS)
     for row in queries.team_rates(team=team_obj, by=by):
         writer.writerow([gtt_rates.csv_cell(getattr(row, c)) for c in gtt_rates.RATE_COLUMNS])

@@ -25,6 +25,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from safehands.core.tables import csv_writer, unescape_cell
 from safehands.measurement import periods
 from safehands.measurement.rules import format_number
 
@@ -136,7 +137,7 @@ def _read_csv_rows(text: str) -> RowsResult:
         line, previous = previous + 1, reader.line_num  # a record's first line
         if len(values) == width:
             rows.append((line, values[0].strip(), values[1].strip(), values[2].strip(),
-                         values[3], values[4], values[5], values[6]))
+                         values[3], values[4], values[5], unescape_cell(values[6])))
         elif values:
             conflicts.append(Conflict(line, "row", ",".join(values), RAGGED_ROW.format(
                 found=len(values), expected=width)))
@@ -192,13 +193,13 @@ def _read_csv(text: str) -> ReadResult:
             row=line, org_unit=cell["org_unit"].strip(), measure=cell["measure"].strip(),
             period=cell["period"].strip(), numerator=cell.get("numerator"),
             denominator=cell.get("denominator"), value=cell.get("value"),
-            comment=cell.get("comment", "")))
+            comment=unescape_cell(cell.get("comment", ""))))
     return result
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     marked = any(row.get(MARK_COLUMN) for row in rows)
     writer.writerow((*COLUMNS, MARK_COLUMN) if marked else COLUMNS)
     for row in rows:

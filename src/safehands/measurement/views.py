@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
@@ -20,6 +19,7 @@ from safehands.catalogue.models import BundleElement, Measure, TargetArea
 from safehands.core.charts import chart_locale
 from safehands.core.errors import AccessDenied, DomainError, NotFound
 from safehands.core.suppression import suppressed_cells, threshold
+from safehands.core.tables import csv_writer
 from safehands.measurement import charts, periods, queries, rules, services
 from safehands.measurement.models import PHASE_CHOICES, DataValue, PeriodLock
 from safehands.orgs.access import authorize, can
@@ -159,7 +159,7 @@ def _cell(value: Any) -> Any:
 
 def _table_csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> HttpResponse:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(row[c]) for c in columns])

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from safehands.audit.services import audit_record, snapshot
 from safehands.core.errors import DomainError
+from safehands.core.tables import csv_writer, unescape_cell
 from safehands.orgs.access import authorize, forget_grants
 from safehands.orgs.models import CODE_PATTERN, PATH_SEPARATOR, Membership, OrgKind, OrgUnit, Role
 from safehands.orgs.signals import org_units_moved
@@ -89,7 +90,7 @@ def _read_rows(text: str) -> tuple[list[_Row], list[ImportProblem]]:
     # Row numbers count the header as row 1, as a spreadsheet shows them.
     for number, raw in enumerate(reader, start=2):
         def get(name: str, raw: dict = raw) -> str:
-            return (raw.get(name) or "").strip()
+            return unescape_cell((raw.get(name) or "").strip())
 
         rows.append(_Row(number, get("code"), get("name"), get("name_nb"), get("kind"),
                          get("parent_code")))
@@ -310,7 +311,7 @@ def membership_revoke(*, membership: Membership, actor: Any, source: str = "web"
 def org_csv_rows(units: Iterable[OrgUnit]) -> str:
     """The tree as import-ready CSV text (the same columns the import reads)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow([*ORG_CSV_COLUMNS, *ORG_CSV_OPTIONAL])
     for unit in units:
         writer.writerow([unit.code, unit.name, unit.kind,
