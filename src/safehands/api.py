@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
@@ -11,6 +13,11 @@ from ninja.security import APIKeyHeader, HttpBearer, django_auth
 from safehands import __version__
 from safehands.accounts.services import api_token_user
 from safehands.core.errors import AccessDenied, DomainError, NotFound
+
+REQUEST_TOO_BIG = (
+    "The request body is larger than the {limit} MB this server accepts. Send the data in "
+    "smaller parts, or import a large file with `safehands data import`."
+)
 
 
 class TokenAuth(HttpBearer):
@@ -55,6 +62,14 @@ def _access_denied(request: HttpRequest, error: AccessDenied) -> HttpResponse:
 @api.exception_handler(NotFound)
 def _not_found(request: HttpRequest, error: NotFound) -> HttpResponse:
     return _error(request, error, 404)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return api.create_response(request, {
+        "message": REQUEST_TOO_BIG.format(limit=limit // (1024 * 1024) or 1),
+        "extra": {"limit_bytes": limit}}, status=413)
 
 
 @api.exception_handler(DomainError)

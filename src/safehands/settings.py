@@ -138,6 +138,11 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
 SECURE_SSL_REDIRECT = _HTTPS and _env_bool("SAFEHANDS_SSL_REDIRECT", True)
+# Behind a proxy that ends TLS, the request reaches Django as plain HTTP and would be
+# redirected again forever. Only when the operator says a proxy sets X-Forwarded-Proto (and
+# strips it from clients) is that header believed; otherwise anyone could claim HTTPS.
+if _env_bool("SAFEHANDS_TRUSTED_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000 if _HTTPS else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
