@@ -39,7 +39,7 @@ def test_api_answers_with_the_token_users_roles(tree, make_user, client):
     assert [u["code"] for u in response.json()] == ["T2", "H2", "W3"]
     response = client.get("/api/v1/orgs/W1", headers={"X-API-Key": key})
     assert response.status_code == 403
-    assert response.json() == {"message": "You have no access to Ward One.",
+    assert response.json() == {"message": "You do not have access to this org unit.",
                                "extra": {"permission": "org.view", "org_unit": "W1"}}
     assert client.get("/api/v1/orgs/", headers={"Authorization": "Bearer sh_wrong"}
                       ).status_code == 401

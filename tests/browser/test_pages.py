@@ -51,7 +51,8 @@ def test_a_unit_outside_my_subtree_shows_the_denial_page(page, live_server, tree
     sign_in("kari")
     response = page.goto(f"{live_server.url}/orgs/W3/")
     assert response.status == 403
-    expect(page.locator("#access-denied")).to_contain_text("You have no access to Ward Three.")
+    expect(page.locator("#access-denied")).to_contain_text(
+        "You do not have access to this org unit.")
     expect(page.locator("main")).not_to_contain_text("Hospital Two")
 
 

@@ -54,7 +54,7 @@ def test_orgs_import_as_a_user_uses_their_rights(tree, run, tmp_path, make_user)
     path.write_text("code,name,kind,parent_code\nW9,Ward Nine,unit,H1\n", encoding="utf-8")
     result = run("orgs", "import", str(path), "--as", "w3admin")
     assert result.exit_code == 1
-    assert "You have no access to Hospital One." in result.output
+    assert "You do not have access to this org unit." in result.output
 
 
 def test_orgs_import_rejects_a_file_that_is_not_utf8(tree, run, tmp_path):

@@ -51,7 +51,7 @@ def test_results_routes_answer_exactly_on_the_users_subtree(client, tree, people
             response = client.get(url)
             assert response.status_code == (200 if code in visible else 403), (username, url)
             if code not in visible:
-                assert b"You have no access to" in response.content
+                assert b"You do not have access to this org unit." in response.content
         response = client.post(f"/culture/rounds/{r}/units/{code}/plan/",
                                {"keep": "k", "improve": "i"})
         assert response.status_code == (302 if code in reporters else 403), (username, code)

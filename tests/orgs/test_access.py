@@ -42,7 +42,7 @@ def test_no_role_at_all_names_the_unit(tree, make_user):
     user = make_user("outsider", ("W3", "admin"))
     with pytest.raises(AccessDenied) as denied:
         authorize(user, "org.view", tree["W1"])
-    assert denied.value.message == NO_ACCESS_TO_UNIT.format(unit="Ward One")
+    assert denied.value.message == NO_ACCESS_TO_UNIT
     assert denied.value.extra == {"permission": "org.view", "org_unit": "W1"}
 
 

@@ -117,7 +117,7 @@ def test_an_actor_may_import_only_under_units_they_administer(tree, make_user):
     admin = make_user("t1admin", ("T1", "admin"))
     text = HEADER + "W9,Ward Nine,unit,H1\nW10,Ward Ten,unit,H2\n"
     summary = org_units_import(text=text, actor=admin)
-    assert problems(summary) == [(3, "parent_code", "You have no access to Hospital Two.")]
+    assert problems(summary) == [(3, "parent_code", "You do not have access to this org unit.")]
     assert not OrgUnit.objects.filter(code="W9").exists()
 
 

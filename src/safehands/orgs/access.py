@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from safehands.core.errors import AccessDenied
 from safehands.orgs.models import ROLE_RANK, Membership, OrgUnit, Role
 
-NO_ACCESS_TO_UNIT = _("You have no access to {unit}.")
+# Says only that access is refused: naming the unit would tell someone outside it what exists.
+NO_ACCESS_TO_UNIT = _("You do not have access to this org unit.")
 NEEDS_ROLE = _("This needs the {role} role for {unit}.")
 NEEDS_PROGRAMME_ADMIN = _("This needs programme-administrator rights.")
 NEEDS_LOGIN = _("Please sign in first.")
@@ -111,7 +112,7 @@ def _denial(user: Any, rule: Rule, org_unit: OrgUnit | None) -> str | None:
     needed = ROLE_RANK[rule.role]
     ranks = [rank for path, rank in user_grants(user) if org_unit.path.startswith(path)]
     if not ranks:
-        return NO_ACCESS_TO_UNIT.format(unit=org_unit.name)
+        return str(NO_ACCESS_TO_UNIT)
     if max(ranks) < needed:
         return NEEDS_ROLE.format(role=Role(rule.role).label.lower(), unit=org_unit.name)
     return None
