@@ -92,7 +92,11 @@ def test_route_answers_exactly_where_the_role_allows(client, tree, world, route,
             assert response.status_code in (200, 302), (username, url, response.status_code)
         else:
             assert response.status_code == 403, (username, url, response.status_code)
-            assert unit.name.encode() in response.content
+            if _rank(tree, USERS[username], unit) == 0:  # a unit they cannot see at all
+                assert b"You do not have access to this org unit." in response.content
+                assert unit.name.encode() not in response.content
+            else:  # they see the unit; the refusal names the role they lack there
+                assert unit.name.encode() in response.content
     if method == "post":
         writable = {c for c, u in tree.items() if _rank(tree, USERS[username], u) >= 2}
         assert set(Annotation.objects.values_list("unit__code", flat=True)) == writable
