@@ -109,5 +109,5 @@ def sign_in(page, live_server):
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
     return sign_in_as

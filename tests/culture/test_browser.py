@@ -42,7 +42,7 @@ def test_staff_member_answers_on_a_phone(page, live_server, live_round):
     code = RoundUnit.objects.get(survey_round=live_round, org_unit__code="W1").join_code
     page.goto(f"{live_server.url}/culture/r/{live_round.link_token}/")
     page.fill("#code", code)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     expect(page.locator("h1")).to_have_text("Culture 2026")
     expect(page.locator("main")).to_contain_text("Unit: Ward One")
     # Nothing wider than the phone: no sideways scrolling to answer.
@@ -66,6 +66,7 @@ def test_staff_member_answers_in_norwegian(page, live_server, live_round):
     code = RoundUnit.objects.get(survey_round=live_round, org_unit__code="W2").join_code
     page.goto(f"{live_server.url}/culture/r/{live_round.link_token}/{code}/")
     page.select_option("#lang-switch", "nb")
+    page.click("#lang-switch ~ button")
     expect(page.locator("#q-SAQ1 legend")).to_contain_text("Forslag fra ansatte")
     _choose(page, "SAQ1", "5", "Svært enig")
     page.click("button.primary")

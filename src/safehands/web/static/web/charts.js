@@ -8,8 +8,11 @@
     charts.forEach(function (el) {
       var source = document.getElementById(el.getAttribute("data-vega-spec"));
       if (!source) { return; }
+      // ast + the expression interpreter: no eval, so the page's CSP can forbid it;
+      // the embed and tooltip styles live in safehands.css instead of inline <style>.
       window.vegaEmbed(el, JSON.parse(source.textContent), {
-        renderer: "svg", actions: false
+        renderer: "svg", actions: false, ast: true, defaultStyle: false,
+        tooltip: { disableDefaultStyle: true }
       }).then(function () { el.setAttribute("data-rendered", "true"); })
         .catch(function (err) { el.textContent = "Chart could not be drawn: " + err; });
     });
