@@ -173,6 +173,21 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("SAFEHANDS_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 
+# Uploads: a file past this size is dropped as it arrives (never held in memory or on disk)
+# and the page says so. API bodies have their own limit below.
+try:
+    SAFEHANDS_UPLOAD_MAX_BYTES = int(float(os.environ.get("SAFEHANDS_UPLOAD_MAX_MB", "20"))
+                                     * 1024 * 1024)
+except ValueError:
+    raise ImproperlyConfigured("SAFEHANDS_UPLOAD_MAX_MB must be a number of megabytes") from None
+if SAFEHANDS_UPLOAD_MAX_BYTES <= 0:
+    raise ImproperlyConfigured("SAFEHANDS_UPLOAD_MAX_MB must be more than 0")
+FILE_UPLOAD_HANDLERS = [
+    "safehands.core.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]

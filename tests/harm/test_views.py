@@ -223,3 +223,38 @@ def test_period_page_reproduces_the_draw_from_its_seed(client, team, crew, disch
     Stay.objects.filter(team=team, eligible=True).exclude(stay_id__in=drawn).exclude(
         stay_id="S15").update(eligible=False)
     assert sample_reproduced(period=draw.period) is False
+
+
+
+
+def test_a_discharge_list_over_the_upload_limit_is_refused_unread(client, team, crew,
+                                                                   discharges, settings):
+    settings.SAFEHANDS_UPLOAD_MAX_BYTES = 64 * 1024
+    big = discharges + "".join(
+        f"X{i},2025-03-01T08:00,2025-03-03T10:00,50,medicine\n" for i in range(3000))
+    assert len(big) > 64 * 1024
+    client.force_login(crew["coord"])
+    response = client.post(f"/harm/teams/{team.code}/discharges/", {
+        "file": SimpleUploadedFile("march.csv", big.encode())}, follow=True)
+    assert (b"march.csv: the file is larger than the 0.1 MB this server accepts"
+            in response.content)
+    assert not Stay.objects.exists()
+    # The same list under the limit goes in.
+    response = client.post(f"/harm/teams/{team.code}/discharges/", {
+        "file": SimpleUploadedFile("march.csv", discharges.encode())}, follow=True)
+    assert b"Discharge list stored: 15 new" in response.content
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("list.xlsx", b"PK\x03\x04", b"list.xlsx: expected a file whose name ends in .csv"),
+    ("list.csv", b"PK\x03\x04\x00\x00binary", b"list.csv: this is not a text file"),
+    ("list.csv", "stay_id,åge\n".encode("latin-1"),
+     b"list.csv: not UTF-8 text (byte 9 cannot be read)"),
+])
+def test_a_discharge_list_that_is_not_csv_text_is_refused_by_name(client, team, crew, name,
+                                                                  content, message):
+    client.force_login(crew["coord"])
+    response = client.post(f"/harm/teams/{team.code}/discharges/", {
+        "file": SimpleUploadedFile(name, content)}, follow=True)
+    assert message in response.content
+    assert not Stay.objects.exists()

@@ -27,6 +27,7 @@ from safehands.assessment.models import Action
 from safehands.catalogue.models import TargetArea
 from safehands.core.errors import AccessDenied, DomainError
 from safehands.core.suppression import threshold
+from safehands.core.uploads import upload_text
 from safehands.orgs.access import authorize, can
 from safehands.orgs.queries import org_unit_children, org_unit_get
 
@@ -188,17 +189,11 @@ def assessment_invite(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assessment_import(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment(request, pk, "assessment.manage")
-    upload = request.FILES.get("file")
     try:
-        if upload is None:
-            raise DomainError(_("Choose a RATINGS.csv file."), {"field": "file"})
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise DomainError(_("{file}: not a UTF-8 text file.").format(file=upload.name),
-                              {"field": "file"}) from None
+        text, filename = upload_text(request, suffixes=[".csv"],
+                                     missing=_("Choose a RATINGS.csv file."))
         changed = services.ratings_import(assessment=assessment, text=text,
-                                          actor=request.user, file=upload.name)
+                                          actor=request.user, file=filename)
     except AccessDenied:
         raise
     except DomainError as error:

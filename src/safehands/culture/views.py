@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from safehands.catalogue.models import Programme
 from safehands.core.errors import DomainError
 from safehands.core.tables import csv_writer
+from safehands.core.uploads import upload_text
 from safehands.culture import queries, services
 from safehands.culture.fhir import questionnaire_from_instrument, questionnaire_responses
 from safehands.culture.models import Instrument, RoundUnit, SurveyRound
@@ -133,7 +134,8 @@ def round_import(request: HttpRequest, round_id: int) -> HttpResponse:
     survey_round = _round_for_manager(request, round_id)
     try:
         counts = services.responses_import(survey_round=survey_round,
-                                           text=_upload_text(request), actor=request.user)
+                                           text=_upload_text(request, [".csv"]),
+                                           actor=request.user)
         messages.success(request, _("%(n)d paper answers added.") % {
             "n": sum(counts.values())})
     except DomainError as error:
@@ -354,14 +356,8 @@ def instrument_questionnaire(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-def _upload_text(request: HttpRequest) -> str:
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise DomainError(_("Choose a file to upload."))
-    try:
-        return upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DomainError(_("The file is not UTF-8 text.")) from None
+def _upload_text(request: HttpRequest, suffixes: list[str]) -> str:
+    return upload_text(request, suffixes=suffixes, missing=_("Choose a file to upload."))[0]
 
 
 @login_required
@@ -371,7 +367,7 @@ def instrument_wording(request: HttpRequest, code: str) -> HttpResponse:
     instrument = _instrument(code)
     try:
         count = services.instrument_wording_import(
-            instrument=instrument, text=_upload_text(request),
+            instrument=instrument, text=_upload_text(request, [".csv", ".json"]),
             fmt=request.POST.get("format", ""), actor=request.user)
         messages.success(request, _("%(n)d item texts replaced.") % {"n": count})
     except DomainError as error:
@@ -384,7 +380,8 @@ def instrument_wording(request: HttpRequest, code: str) -> HttpResponse:
 def instrument_define(request: HttpRequest) -> HttpResponse:
     authorize(request.user, "catalogue.edit")
     try:
-        instrument = services.instrument_define(text=_upload_text(request), actor=request.user)
+        instrument = services.instrument_define(text=_upload_text(request, [".yaml", ".yml"]),
+                                                actor=request.user)
         messages.success(request, _("Instrument added."))
         return redirect("culture:instrument", code=instrument.code)
     except DomainError as error:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from safehands.core.charts import spc_labels
 from safehands.core.errors import DomainError, NotFound
 from safehands.core.tables import csv_writer
+from safehands.core.uploads import upload_text
 from safehands.harm import queries
 from safehands.harm import rates as gtt_rates
 from safehands.harm.content import gtt_content
@@ -129,17 +130,14 @@ def team_detail(request: HttpRequest, team: str) -> HttpResponse:
 def discharge_upload(request: HttpRequest, team: str) -> HttpResponse:
     team_obj = queries.team_get(code=team)
     authorize(request.user, "gtt.manage", team_obj.population)
-    upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, _("Choose a discharge list (CSV) to upload."))
-        return redirect("harm:team", team=team_obj.code)
     try:
-        text = upload.read().decode("utf-8")
-    except UnicodeDecodeError:
-        messages.error(request, _("The file is not UTF-8 text."))
+        text, filename = upload_text(request, suffixes=[".csv"],
+                                     missing=_("Choose a discharge list (CSV) to upload."))
+    except DomainError as error:
+        messages.error(request, error.message)
         return redirect("harm:team", team=team_obj.code)
     summary = discharge_list_upload(team=team_obj, text=text, actor=request.user,
-                                    filename=upload.name, source="web")
+                                    filename=filename, source="web")
     if summary.problems:
         for p in summary.problems[:20]:
             messages.error(request, _("Row %(row)s, %(field)s: %(message)s") % {
