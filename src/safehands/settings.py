@@ -8,6 +8,7 @@ several app processes) without editing code.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from safehands.core.suppression import parse_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+_RATE = re.compile(r"[1-9][0-9]*/[smhd]")
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -105,6 +107,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("SAFEHANDS_DB_CONN_MAX_AGE", "60")),
     )
 }
+# The embedded database serves several users at once: WAL lets readers go on while one
+# writes; a writer waits up to 20 s for another instead of failing at once; and every
+# transaction takes the write lock when it begins (IMMEDIATE), because a transaction that
+# reads first and writes later cannot wait its turn and fails with "database is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -187,6 +199,14 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# API rate limit per user or token, per app process (Django's local cache): a runaway script
+# is slowed down before it slows everyone else. "number/s|m|h|d".
+SAFEHANDS_API_RATE = os.environ.get("SAFEHANDS_API_RATE", "600/m")
+if not _RATE.fullmatch(SAFEHANDS_API_RATE):
+    raise ImproperlyConfigured(
+        f"SAFEHANDS_API_RATE must look like 600/m (a number, then /s, /m, /h or /d), "
+        f"not {SAFEHANDS_API_RATE!r}")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]

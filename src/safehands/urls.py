@@ -2,9 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from safehands.api import api
+from safehands.api import api, no_such_endpoint
 from safehands.orgs import views as org_views
 from safehands.web import views as web_views
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("assessment/", include("safehands.assessment.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", no_such_endpoint),
 ]
 
 handler403 = "safehands.web.views.denied"

@@ -43,3 +43,22 @@ def test_api_answers_with_the_token_users_roles(tree, make_user, client):
                                "extra": {"permission": "org.view", "org_unit": "W1"}}
     assert client.get("/api/v1/orgs/", headers={"Authorization": "Bearer sh_wrong"}
                       ).status_code == 401
+
+
+def test_token_use_is_recorded_at_most_every_five_minutes(tree, make_user,
+                                                          django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user = make_user("etl")
+    key = api_token_create(user=user, name="export", actor=None, source="cli")
+    api_token_user(key)
+    first = ApiToken.objects.get().last_used_at
+    assert first is not None
+    with django_assert_num_queries(1):  # a read, no write
+        assert api_token_user(key) == user
+    assert ApiToken.objects.get().last_used_at == first
+    ApiToken.objects.update(last_used_at=timezone.now() - timedelta(minutes=6))
+    api_token_user(key)
+    assert ApiToken.objects.get().last_used_at > first

@@ -131,7 +131,9 @@ def test_rates_api(client, two_teams, make_user):
     assert [(r["period"], r["records"]) for r in rows] == [("2025-T1", 4), ("2025-T2", 2)]
     children = client.get("/api/v1/harm/units/NO/children").json()
     assert {c["unit"]: c["suppressed"] for c in children} == {"R1": True, "R2": True}
-    assert client.get("/api/v1/harm/units/NO/rates?by=week").status_code == 422
+    response = client.get("/api/v1/harm/units/NO/rates?by=week")
+    assert response.status_code == 400
+    assert response.json()["extra"]["errors"][0]["loc"] == ["query", "by"]
 
 
 def test_child_rates_follow_the_small_cell_setting(client, two_teams, make_user, settings):

@@ -53,6 +53,7 @@ ROUTES: dict[str, str] = {
     "api/v1/openapi.json": "public",
     "api/v1/docs": "public",
     "api/v1/": "public",  # the API's own root: answers 404, lists nothing
+    "api/(?P<rest>.*)": "public",  # any other path below /api/: a JSON 404
     "catalogue/": "signed_in",
     "catalogue/programmes/<str:code>/": "signed_in",
     "catalogue/target-areas/<str:code>/": "signed_in",

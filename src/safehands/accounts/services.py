@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -38,8 +39,11 @@ def api_token_revoke(*, token: ApiToken, actor: User, source: str = "web") -> Ap
     return token
 
 
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=5)
+
+
 def api_token_user(key: str) -> User | None:
-    """The active user behind a token, or None. Records when it was last used."""
+    """The active user behind a token, or None. Records when it was last used (to 5 min)."""
     if not key.startswith(TOKEN_PREFIX):
         return None
     token = (
@@ -49,5 +53,8 @@ def api_token_user(key: str) -> User | None:
     )
     if token is None or not token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY:
+        # At most one write per token every few minutes: a read must not need the write lock.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
