@@ -16,6 +16,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from safehands.accounts.config import positive_whole_number
 from safehands.core.suppression import parse_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "safehands.accounts.sessions.SessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "safehands.web.middleware.DomainErrorMiddleware",
@@ -152,7 +154,14 @@ AXES_VERBOSE = False
 _HTTPS = _env_bool("SAFEHANDS_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 8 * 60 * 60
+# A session ends after this many minutes without a request, and this many hours after sign-in
+# at the latest (safehands.accounts.sessions); both checked at start-up.
+SAFEHANDS_SESSION_IDLE_MINUTES = positive_whole_number(
+    "SAFEHANDS_SESSION_IDLE_MINUTES", os.environ.get("SAFEHANDS_SESSION_IDLE_MINUTES", "30"),
+    "minutes")
+SAFEHANDS_SESSION_MAX_HOURS = positive_whole_number(
+    "SAFEHANDS_SESSION_MAX_HOURS", os.environ.get("SAFEHANDS_SESSION_MAX_HOURS", "8"), "hours")
+SESSION_COOKIE_AGE = SAFEHANDS_SESSION_MAX_HOURS * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
