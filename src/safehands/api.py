@@ -170,6 +170,7 @@ def _domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
 
 
 api.add_router("/orgs/", "safehands.orgs.api.router")
+api.add_router("/orgs/", "safehands.orgs.read_log_api.router")
 api.add_router("/catalogue/", "safehands.catalogue.api.router")
 api.add_router("/me", "safehands.orgs.api.me_router")
 api.add_router("/measurement/", "safehands.measurement.api.router")

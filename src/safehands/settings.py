@@ -252,6 +252,16 @@ try:
 except ValueError as error:
     raise ImproperlyConfigured(str(error)) from None
 
+# Read log of patient-level and free-text data: rows are kept this many days, then
+# `safehands audit purge-reads` removes them (ten years by default).
+try:
+    SAFEHANDS_READ_LOG_DAYS = int(os.environ.get("SAFEHANDS_READ_LOG_DAYS", "3650"))
+except ValueError:
+    raise ImproperlyConfigured(
+        "SAFEHANDS_READ_LOG_DAYS must be a whole number of days") from None
+if SAFEHANDS_READ_LOG_DAYS < 1:
+    raise ImproperlyConfigured("SAFEHANDS_READ_LOG_DAYS must be 1 or more")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -39,12 +39,24 @@ ROUTES: dict[str, str] = {
     "": "signed_in",
     "login/": "public",
     "logout/": "public",
+    # The signed-in user's own account; the second step and recovery codes are proven in
+    # tests/accounts/test_two_factor.py ("account").
+    "account/": "signed_in",
+    "account/two-factor/setup/": "signed_in",
+    "account/two-factor/verify/": "account",
+    "account/two-factor/recovery-codes/": "account",
+    "account/password/": "signed_in",
     "i18n/setlang/": "public",
     "charts/vega.js": "public",  # the chart library, the same for everyone
     "favicon.ico": "public",
     "orgs/<str:code>/": "org",
     "orgs/<str:code>/members/": "org_manage",
     "orgs/<str:code>/members/<int:membership_id>/withdraw/": "org_manage",
+    # The read log (audit.view, coordinators and admins): "audit" routes are proven for every
+    # user and unit of this matrix in tests/audit/test_read_log_views.py.
+    "orgs/<str:code>/read-log/": "audit",
+    "orgs/<str:code>/read-log.csv": "audit",
+    "api/v1/orgs/<code>/read-log": "audit",
     "admin/": "admin",
     "api/v1/orgs/": "org_list",
     "api/v1/orgs/<code>": "org",

@@ -1,14 +1,22 @@
-"""Recording changes. Every service that writes calls `audit_record` inside its transaction."""
+"""Recording changes and reads.
+
+Every service that writes calls `audit_record` inside its transaction. Every read of
+patient-level or free-text data calls `safehands.orgs.reads.record_read`, which decides whether
+the read is unusual and writes one row here through `read_event_create`.
+"""
 
 from __future__ import annotations
 
 import datetime
 import decimal
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
-from safehands.audit.models import AuditEvent
+from safehands.audit.models import AuditEvent, ReadEvent, ReadKind, ReadPurpose, UnusualReason
 
 SOURCES = ("web", "api", "cli", "import", "system")
 
@@ -65,3 +73,94 @@ def audit_record(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
+
+
+READ_SOURCES = ("web", "api", "cli")
+READ_REPR_LIMIT = 4000
+DEFAULT_READ_LOG_DAYS = 3650
+READ_LOG_DAYS_INVALID = "SAFEHANDS_READ_LOG_DAYS must be a whole number of days, 1 or more."
+
+
+def read_event_create(
+    *,
+    actor: Any,
+    kind: str,
+    purpose: str,
+    org_path: str,
+    objects: Sequence[models.Model],
+    where: str = "",
+    source: str = "web",
+    client_address: str | None = None,
+    unusual_reason: str = "",
+    granted_at: str = "",
+) -> ReadEvent:
+    """One row for one read, however many records it showed: a single insert.
+
+    Call `safehands.orgs.reads.record_read` instead: it decides `unusual_reason`.
+    """
+    if kind not in ReadKind.values:
+        raise ValueError(f"unknown read kind {kind!r}")
+    if purpose not in ReadPurpose.values:
+        raise ValueError(f"unknown read purpose {purpose!r}")
+    if source not in READ_SOURCES:
+        raise ValueError(f"unknown read source {source!r}")
+    if unusual_reason and unusual_reason not in UnusualReason.values:
+        raise ValueError(f"unknown unusual-read reason {unusual_reason!r}")
+    if not org_path:
+        raise ValueError("a read needs the org path of the unit the data belongs to")
+    objects = list(objects)
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    names = ", ".join(str(o) for o in objects)
+    if len(names) > READ_REPR_LIMIT:
+        names = names[:READ_REPR_LIMIT - 1] + "…"
+    return ReadEvent.objects.create(
+        actor=actor if authenticated else None,
+        actor_username=actor.get_username() if authenticated else "",
+        kind=kind,
+        object_type=objects[0]._meta.label_lower if objects else "",
+        object_id=str(objects[0].pk) if len(objects) == 1 else "",
+        object_ids=[str(o.pk) for o in objects],
+        object_count=len(objects),
+        object_repr=names,
+        org_path=org_path,
+        purpose=purpose,
+        where=where[:500],
+        source=source,
+        client_address=client_address or None,
+        unusual=bool(unusual_reason),
+        unusual_reason=unusual_reason,
+        granted_at=granted_at,
+    )
+
+
+def read_log_days() -> int:
+    """How many days read-log rows are kept (SAFEHANDS_READ_LOG_DAYS, default ten years)."""
+    days = getattr(settings, "SAFEHANDS_READ_LOG_DAYS", DEFAULT_READ_LOG_DAYS)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise ValueError(READ_LOG_DAYS_INVALID)
+    return days
+
+
+def read_events_purge(
+    *,
+    now: datetime.datetime | None = None,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Delete the read-log rows older than the retention limit, oldest first, in batches.
+
+    Only rows read before `now - SAFEHANDS_READ_LOG_DAYS` go; younger rows are never
+    touched. `progress(deleted_so_far, total)` is called after each batch. Returns the count.
+    """
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=read_log_days())
+    expired = ReadEvent.objects.filter(at__lt=cutoff)
+    total = expired.count()
+    deleted = 0
+    while deleted < total:
+        ids = list(expired.order_by("at", "id").values_list("id", flat=True)[:batch_size])
+        if not ids:
+            break
+        deleted += ReadEvent.objects.filter(id__in=ids).purge_before(cutoff)
+        if progress is not None:
+            progress(deleted, total)
+    return deleted

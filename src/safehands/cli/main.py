@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "gtt": "safehands.cli.gtt:gtt",
     "survey": "safehands.cli.survey:survey",
     "assessment": "safehands.cli.assessment:assessment",
+    "audit": "safehands.cli.audit:audit",
 }
 
 

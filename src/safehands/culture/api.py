@@ -11,11 +11,13 @@ import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from safehands.audit.models import ReadKind, ReadPurpose
 from safehands.core.errors import NotFound
 from safehands.culture import queries
 from safehands.culture.models import RoundUnit, SurveyRound
 from safehands.orgs.access import authorize
 from safehands.orgs.queries import org_unit_get
+from safehands.orgs.reads import record_request_read
 
 router = Router(tags=["culture"])
 
@@ -71,6 +73,9 @@ def round_results_api(request: HttpRequest, round_id: int, code: str) -> dict:
     if not RoundUnit.objects.filter(survey_round=survey_round, org_unit=unit).exists():
         raise NotFound(UNIT_NOT_IN_ROUND.format(unit=unit.name, round=round_id))
     results = queries.round_results(survey_round=survey_round)
+    record_request_read(request, actor=request.auth, unit=unit, kind=ReadKind.SURVEY_RESULTS,
+                        purpose=ReadPurpose.SURVEY_RESULTS_API, objects=[survey_round],
+                        source="api")
     cells = results.cells.get(unit.code, {})
     scales = []
     for scale in results.spec.scales:

@@ -18,6 +18,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from safehands.audit.models import ReadKind, ReadPurpose
 from safehands.catalogue.models import Programme
 from safehands.core.errors import DomainError
 from safehands.core.tables import csv_writer
@@ -27,6 +28,7 @@ from safehands.culture.fhir import questionnaire_from_instrument, questionnaire_
 from safehands.culture.models import Instrument, RoundUnit, SurveyRound
 from safehands.orgs.access import authorize, can
 from safehands.orgs.queries import org_unit_ancestors, org_unit_get
+from safehands.orgs.reads import record_request_read
 
 UNIT_NOT_IN_ROUND_PAGE = "This unit is not part of the survey round."
 INSTRUMENT_NOT_FOUND = "There is no survey instrument {code!r}."
@@ -184,6 +186,9 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 def unit_results(request: HttpRequest, round_id: int, code: str) -> HttpResponse:
     survey_round, unit = _round_and_unit(request, round_id, code, "survey.results")
     results = queries.round_results(survey_round=survey_round)
+    note = queries.action_note_get(survey_round=survey_round, unit=unit)
+    record_request_read(request, actor=request.user, unit=unit, kind=ReadKind.SURVEY_RESULTS,
+                        purpose=ReadPurpose.SURVEY_RESULTS, objects=[survey_round])
     language = get_language() or "en"
     scale_names = {s.code: s.display_name for s in results.scales}
     root_code = survey_round.root.code
@@ -227,7 +232,7 @@ def unit_results(request: HttpRequest, round_id: int, code: str) -> HttpResponse
         "shown": results.shown(unit.code), "previous": previous, "ancestors": ancestors,
         "children": [c for c in children if can(request.user, "survey.results", c)],
         "is_saq": results.spec.method == "saq", "language": language,
-        "note": queries.action_note_get(survey_round=survey_round, unit=unit),
+        "note": note,
         "may_plan": can(request.user, "survey.plan", unit),
         "distribution_spec": _distribution_spec(rows),
     })
@@ -279,6 +284,8 @@ def unit_results_csv(request: HttpRequest, round_id: int, code: str) -> HttpResp
     """The unit and every unit below it that the user may read; hidden cells stay empty."""
     survey_round, unit = _round_and_unit(request, round_id, code, "survey.results")
     results = queries.round_results(survey_round=survey_round)
+    record_request_read(request, actor=request.user, unit=unit, kind=ReadKind.SURVEY_RESULTS,
+                        purpose=ReadPurpose.SURVEY_RESULTS_EXPORT, objects=[survey_round])
     out = io.StringIO()
     writer = csv_writer(out, lineterminator="\n")
     columns = ["group", "scale", "respondents", "mean_score", "pct_positive", "suppressed"]
@@ -310,6 +317,9 @@ def unit_responses_fhir(request: HttpRequest, round_id: int, code: str) -> HttpR
     if not results.shown(unit.code):
         return render(request, "culture/answer_closed.html", {"message": EXPORT_TOO_FEW},
                       status=400)
+    record_request_read(request, actor=request.user, unit=unit,
+                        kind=ReadKind.SURVEY_RESPONSES,
+                        purpose=ReadPurpose.SURVEY_RESPONSES_EXPORT, objects=[survey_round])
     bundle = questionnaire_responses(survey_round=survey_round,
                                      answers=results.answers.get(unit.code, []))
     response = HttpResponse(json.dumps(bundle, indent=1), content_type="application/fhir+json")

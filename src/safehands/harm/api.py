@@ -9,12 +9,14 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from safehands.audit.models import ReadKind, ReadPurpose
 from safehands.core.errors import DomainError
 from safehands.harm import queries
 from safehands.harm import rates as gtt_rates
 from safehands.harm.services import records_authorize, reviews_import
 from safehands.orgs.access import authorize
 from safehands.orgs.queries import org_unit_get
+from safehands.orgs.reads import record_request_read
 
 router = Router(tags=["harm"])
 
@@ -125,14 +127,18 @@ class RecordOut(Schema):
 def team_records_api(request: HttpRequest, team: str) -> list[dict]:
     team_obj = queries.team_get(code=team)
     records_authorize(request.auth, team_obj)
+    records = list(team_obj.records.prefetch_related("events").order_by("discharge_date",
+                                                                         "stay_id"))
+    record_request_read(request, actor=request.auth, unit=team_obj.population,
+                        kind=ReadKind.GTT_RECORD, purpose=ReadPurpose.GTT_RECORDS_API,
+                        objects=records, source="api")
     return [{"stay_id": r.stay_id, "admission_date": r.admission_date,
              "discharge_date": r.discharge_date, "patient_days": float(r.patient_days),
              "status": r.status,
              "events": [{"severity": e.severity, "harm_type": e.harm_type,
                          "harm_type_text": e.harm_type_text, "description": e.description,
                          "triggers": e.triggers} for e in r.events.all()]}
-            for r in team_obj.records.prefetch_related("events").order_by("discharge_date",
-                                                                          "stay_id")]
+            for r in records]
 
 
 class ReviewsImportIn(Schema):

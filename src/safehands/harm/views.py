@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from safehands.audit.models import ReadKind, ReadPurpose
 from safehands.core.charts import spc_labels
 from safehands.core.errors import DomainError, NotFound
 from safehands.core.tables import csv_writer
@@ -37,6 +38,7 @@ from safehands.harm.services import (
 )
 from safehands.orgs.access import authorize, can
 from safehands.orgs.queries import org_unit_ancestors, org_unit_get
+from safehands.orgs.reads import record_request_read
 from safehands.spc.plot import vegalite_spec
 
 EVENT_ROWS = 4
@@ -191,11 +193,15 @@ def _period(request: HttpRequest, team: str, period_id: int):
 @login_required
 def period_detail(request: HttpRequest, team: str, period_id: int) -> HttpResponse:
     team_obj, period = _period(request, team, period_id)
+    records = list(queries.record_list(period=period))
+    record_request_read(request, actor=request.user, unit=team_obj.population,
+                        kind=ReadKind.GTT_RECORD, purpose=ReadPurpose.GTT_PERIOD_REVIEW,
+                        objects=records)
     return render(request, "harm/period.html", {
         "team": team_obj, "period": period,
         "draw": getattr(period, "draw", None),
         "reproduced": queries.sample_reproduced(period=period),
-        "records": queries.record_list(period=period),
+        "records": records,
         "may_manage": can(request.user, "gtt.manage", team_obj.population),
     })
 
@@ -261,6 +267,9 @@ def record_detail(request: HttpRequest, team: str, stay_id: str) -> HttpResponse
         except DomainError as error:
             messages.error(request, error.message)
         return redirect("harm:record", team=team_obj.code, stay_id=record.stay_id)
+    record_request_read(request, actor=user, unit=team_obj.population,
+                        kind=ReadKind.GTT_RECORD, purpose=ReadPurpose.GTT_RECORD_REVIEW,
+                        objects=[record])
     variant = gtt_content().variant(team_obj.trigger_variant)
     show_comparison = (not is_reviewer) or own is not None
     events = list(record.events.all())

@@ -43,7 +43,8 @@ PERMISSIONS: dict[str, Rule] = {
     "org.edit": Rule(role=Role.ADMIN, description="Create, rename or move org units."),
     "membership.view": Rule(role=Role.COORDINATOR, description="See who has access."),
     "membership.manage": Rule(role=Role.ADMIN, description="Grant and withdraw roles."),
-    "audit.view": Rule(role=Role.COORDINATOR, description="Read the audit trail of a subtree."),
+    "audit.view": Rule(role=Role.COORDINATOR, description="Read the audit trail and the read "
+                       "log of a subtree."),
     # Measurement
     "data.view": Rule(role=Role.VIEWER, description="Read measures, charts and roll-ups."),
     "data.enter": Rule(role=Role.REPORTER, description="Enter and import data values, audits "

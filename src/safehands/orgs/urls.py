@@ -1,6 +1,6 @@
 from django.urls import path
 
-from safehands.orgs import views
+from safehands.orgs import read_log_views, views
 
 app_name = "orgs"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("<str:code>/members/", views.membership_grant_view, name="membership_grant"),
     path("<str:code>/members/<int:membership_id>/withdraw/", views.membership_revoke_view,
          name="membership_revoke"),
+    path("<str:code>/read-log/", read_log_views.read_log, name="read_log"),
+    path("<str:code>/read-log.csv", read_log_views.read_log_csv, name="read_log_csv"),
 ]

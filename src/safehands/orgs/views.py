@@ -48,6 +48,7 @@ def org_unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "subtree_count": org_unit_subtree_count(unit=unit),
         "memberships": membership_list(unit=unit) if show_members else None,
         "may_manage": may_manage,
+        "may_read_log": can(request.user, "audit.view", unit),
         "roles": Role.choices,
     })
 
