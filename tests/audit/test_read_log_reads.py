@@ -121,3 +121,18 @@ def test_a_refused_survey_read_writes_no_row(client, tree, survey, make_user):
     client.force_login(make_user("elsewhere", ("W3", "admin")))
     assert client.get(f"/culture/rounds/{survey['round'].pk}/units/W1/").status_code == 403
     assert not ReadEvent.objects.exists()
+
+
+def test_admin_list_and_record_pages_log_their_records(client, gtt, make_user):
+    root = make_user("root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    assert client.get("/admin/harm/reviewrecord/").status_code == 200
+    row = _only_row()
+    assert (row.actor_username, row.kind, row.purpose, row.object_count) == (
+        "root", "gtt_record", "admin", 10)
+    assert (row.org_path, row.unusual, row.unusual_reason) == (
+        gtt["team"].population.path, True, "superuser")
+    record = gtt["records"][0]
+    assert client.get(f"/admin/harm/reviewrecord/{record.pk}/change/").status_code == 200
+    assert ReadEvent.objects.count() == 2
+    assert ReadEvent.objects.order_by("-id").first().object_id == str(record.pk)

@@ -55,6 +55,7 @@ class ReadPurpose(models.TextChoices):
     SURVEY_RESULTS_EXPORT = "survey_results_export", _("Survey results export (CSV)")
     SURVEY_RESULTS_API = "survey_results_api", _("Survey results through the API")
     SURVEY_RESPONSES_EXPORT = "survey_responses_export", _("Survey answers export (FHIR)")
+    ADMIN = "admin", _("Admin pages")
 
 
 class UnusualReason(models.TextChoices):
