@@ -43,6 +43,54 @@ def _fresh_rate_counts():
     cache.clear()
 
 
+def totp_code(device, *, after_last: bool = True) -> str:
+    """The code an authenticator app would show for this device now; with `after_last`, the
+    first time step after the last one accepted, so a second sign-in within 30 seconds is not
+    refused as a replay (django-otp allows one step of clock drift)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if after_last and totp.t() <= device.last_t:
+        totp.time += (device.last_t + 1 - totp.t()) * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def enrolled_device(user):
+    """The user's confirmed authenticator, set up now if they have none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test authenticator")
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_step(monkeypatch):
+    """`client.force_login(user)` skips the sign-in form, and so the second step too: for a
+    user who must have a second factor it also enrols an authenticator and marks the session
+    as having passed the step, as a real sign-in with a code would. Only force_login does
+    this; the sign-in form, and the middleware that holds unverified users, are tested for
+    real in tests/accounts/test_two_factor.py and tests/browser/test_two_factor.py."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from safehands.web.middleware import second_factor_required
+
+        if second_factor_required(user):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = enrolled_device(user).persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def tree(db) -> dict:
     """Twelve org units in two regions and a municipality, keyed by code."""
@@ -113,9 +161,29 @@ def page(browser):
 
 @pytest.fixture
 def sign_in(page, live_server):
+    """Sign in through the form. A user who must have a second factor (or has one) gets an
+    authenticator enrolled beforehand if they have none, and the fixture types its code on
+    the second step, as the user would."""
     def sign_in_as(username: str, password: str = "correct horse battery") -> None:
+        from django.contrib.auth import get_user_model
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from safehands.web.middleware import second_factor_required
+
+        user = get_user_model().objects.filter(username=username).first()
+        device = None
+        if user is not None and password == "correct horse battery" and (
+                second_factor_required(user)
+                or TOTPDevice.objects.filter(user=user, confirmed=True).exists()):
+            device = enrolled_device(user)
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("main button[type=submit]")
+        if device is not None:
+            page.wait_for_url("**/account/two-factor/verify/**")
+            device.refresh_from_db()
+            page.fill("#id_code", totp_code(device))
+            page.click("main button.primary")
+            page.wait_for_url(lambda url: "/account/two-factor/" not in url)
     return sign_in_as

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "ninja",  # serves Swagger UI for /api/v1/docs from the package, not from a CDN
     "safehands.core",
@@ -76,8 +78,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "safehands.accounts.sessions.SessionLimitMiddleware",
+    "safehands.web.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "safehands.web.middleware.DomainErrorMiddleware",
@@ -141,6 +145,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Two-factor sign-in (safehands.accounts.twofactor): authenticator apps show "Safehands";
+# wrong codes are counted by Safehands' own rule (five, then 15 minutes' wait), so
+# django-otp's doubling delay is off.
+OTP_TOTP_ISSUER = "Safehands"
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # Login throttling: five failures for one user name from one address lock it for 15 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("SAFEHANDS_LOGIN_FAILURE_LIMIT", "5"))

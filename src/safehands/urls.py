@@ -6,12 +6,14 @@ from django.urls import include, path, re_path
 
 from safehands.api import api, no_such_endpoint
 from safehands.orgs import views as org_views
+from safehands.web import account as account_views
 from safehands.web import views as web_views
 
 urlpatterns = [
     path("", org_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include((account_views.urlpatterns, "accounts"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("charts/vega.js", web_views.vega_bundle, name="vega_bundle"),
     path("favicon.ico", web_views.favicon, name="favicon"),

@@ -39,6 +39,13 @@ ROUTES: dict[str, str] = {
     "": "signed_in",
     "login/": "public",
     "logout/": "public",
+    # The signed-in user's own account; the second step and recovery codes are proven in
+    # tests/accounts/test_two_factor.py ("account").
+    "account/": "signed_in",
+    "account/two-factor/setup/": "signed_in",
+    "account/two-factor/verify/": "account",
+    "account/two-factor/recovery-codes/": "account",
+    "account/password/": "signed_in",
     "i18n/setlang/": "public",
     "charts/vega.js": "public",  # the chart library, the same for everyone
     "favicon.ico": "public",

@@ -1,10 +1,16 @@
-"""Users and API tokens. Roles live on memberships (orgs), not here."""
+"""Users, API tokens and recovery codes. Roles live on memberships (orgs), not here.
+
+The authenticator (TOTP) device is django-otp's own `TOTPDevice`."""
 
 from __future__ import annotations
+
+import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from django_otp.models import Device
 
 
 class User(AbstractUser):
@@ -30,3 +36,39 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+def recovery_code_hash(code: str) -> str:
+    """SHA-256 of the code as typed, less spaces and hyphens, in lower case."""
+    plain = "".join(code.split()).replace("-", "").lower()
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+class RecoveryCodeDevice(Device):
+    """A user's set of single-use recovery codes, a django-otp device like the authenticator.
+
+    django-otp's own static device keeps its codes in clear; ASVS 5.0 V6.5.2 wants lookup
+    secrets hashed. Each code has 120 random bits, so SHA-256 suffices there (a slow
+    password hash is needed only below 112 bits).
+    """
+
+    class Meta:
+        verbose_name = "recovery-code set"
+
+    def verify_token(self, token: str) -> bool:
+        """Use up the matching unused code; False when none matches."""
+        used = self.codes.filter(code_hash=recovery_code_hash(token), used_at__isnull=True)
+        return used.update(used_at=timezone.now()) == 1
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "code_hash"],
+                                               name="recoverycode_unique")]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} ({'used' if self.used_at else 'unused'})"
