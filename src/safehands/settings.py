@@ -16,7 +16,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from safehands.accounts.config import positive_whole_number
+from safehands.accounts.config import oidc_settings, positive_whole_number
 from safehands.core.suppression import parse_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -145,6 +145,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on (OpenID Connect, safehands.accounts.oidc) beside local accounts: on when
+# every SAFEHANDS_OIDC_* endpoint and credential is set; half a configuration stops the start.
+_OIDC = oidc_settings(os.environ)
+SAFEHANDS_OIDC = _OIDC is not None
+if _OIDC is not None:
+    globals().update(_OIDC)
+    AUTHENTICATION_BACKENDS.append("safehands.accounts.oidc.SafehandsOIDCBackend")
 
 # Two-factor sign-in (safehands.accounts.twofactor): authenticator apps show "Safehands";
 # wrong codes are counted by Safehands' own rule (five, then 15 minutes' wait), so

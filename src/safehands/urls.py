@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from safehands.accounts import oidc as oidc_views
 from safehands.api import api, no_such_endpoint
 from safehands.orgs import views as org_views
 from safehands.web import account as account_views
@@ -11,7 +12,10 @@ from safehands.web import views as web_views
 
 urlpatterns = [
     path("", org_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", oidc_views.LoginPage.as_view(), name="login"),
+    path("oidc/authenticate/", oidc_views.SsoStart.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc_views.SsoCallback.as_view(),
+         name="oidc_authentication_callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include((account_views.urlpatterns, "accounts"))),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -46,6 +46,9 @@ ROUTES: dict[str, str] = {
     "account/two-factor/verify/": "account",
     "account/two-factor/recovery-codes/": "account",
     "account/password/": "signed_in",
+    # Single sign-on: answers 404 unless configured; proven in tests/accounts/test_oidc.py.
+    "oidc/authenticate/": "public",
+    "oidc/callback/": "public",
     "i18n/setlang/": "public",
     "charts/vega.js": "public",  # the chart library, the same for everyone
     "favicon.ico": "public",

@@ -72,3 +72,26 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code {self.pk} ({'used' if self.used_at else 'unused'})"
+
+
+class OidcIdentity(models.Model):
+    """A local account's link to one person at the single sign-on provider (its `sub`).
+
+    Made at the first single sign-on, by the account's user name; afterwards the link alone
+    decides, so a provider account renamed to another person's user name cannot take over
+    theirs."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="oidc_identities")
+    issuer = models.CharField(max_length=300)
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidcidentity_subject"),
+            models.UniqueConstraint(fields=["issuer", "user"], name="oidcidentity_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.issuer}"
