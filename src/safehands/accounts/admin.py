@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from safehands.accounts.models import ApiToken, User
+from safehands.accounts.models import ApiToken, OidcIdentity, User
 
 
 @admin.register(User)
@@ -15,3 +15,12 @@ class SafehandsUserAdmin(UserAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(admin.ModelAdmin):
+    """Single sign-on links; deleting one lets the account be linked again at next sign-on."""
+
+    list_display = ("user", "issuer", "subject", "linked_at")
+    readonly_fields = ("user", "issuer", "subject", "linked_at")
+    search_fields = ("user__username", "subject")
