@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 from click.testing import CliRunner
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from safehands.audit.models import ReadEvent, ReadKind, ReadLogAppendOnly, ReadPurpose
@@ -130,7 +130,8 @@ def test_the_database_refuses_to_change_a_row(tree, make_user):
     if connection.vendor not in ("sqlite", "postgresql"):
         pytest.skip("the guard is a trigger on SQLite and PostgreSQL")
     event = _read(make_user("kari", ("H1", "viewer")), tree["H1"])
-    with pytest.raises(Exception, match="append-only"), connection.cursor() as cursor:
+    with (pytest.raises(Exception, match="append-only"), transaction.atomic(),
+          connection.cursor() as cursor):
         cursor.execute("UPDATE audit_readevent SET actor_username = 'x' WHERE id = %s",
                        [event.pk])
     event.refresh_from_db()
