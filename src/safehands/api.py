@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -15,7 +16,7 @@ from ninja.throttling import AuthRateThrottle
 
 from safehands import __version__
 from safehands.accounts.services import api_token_user
-from safehands.core.errors import AccessDenied, DomainError, NotFound
+from safehands.core.errors import AccessDenied, Conflict, DomainError, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ ERROR_STATUSES = {
     "401": "No valid session or API token.",
     "403": "The caller may not do this here.",
     "404": "No such org unit, measure or record.",
+    "409": "The thing is closed, locked, or was changed by someone else meanwhile.",
     "413": "The request body is too large.",
     "429": "Too many requests; see the Retry-After header.",
 }
@@ -117,6 +119,20 @@ def _access_denied(request: HttpRequest, error: AccessDenied) -> HttpResponse:
 @api.exception_handler(NotFound)
 def _not_found(request: HttpRequest, error: NotFound) -> HttpResponse:
     return _error(request, error, 404)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, error: Conflict) -> HttpResponse:
+    return _error(request, error, 409)
+
+
+@api.exception_handler(ModelValidationError)
+def _model_not_valid(request: HttpRequest, error: ModelValidationError) -> HttpResponse:
+    """A row that its model refuses (a text too long, say): 400 naming each field."""
+    fields = getattr(error, "message_dict", {"__all__": error.messages})
+    problems = [{"loc": ["body", name], "message": " ".join(messages), "type": "model"}
+                for name, messages in fields.items()]
+    return _answer(request, 400, NOT_VALID.format(count=len(problems)), errors=problems)
 
 
 @api.exception_handler(RequestDataTooBig)

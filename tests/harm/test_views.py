@@ -260,3 +260,16 @@ def test_a_discharge_list_that_is_not_csv_text_is_refused_by_name(client, team, 
         "file": SimpleUploadedFile(name, content)}, follow=True)
     assert message in response.content
     assert not Stay.objects.exists()
+
+
+def test_reviews_import_api_reads_a_bare_carriage_return_as_a_row_end(client, team, crew):
+    """A file the csv module once stopped on (a `\\r` alone) is read, not a server error."""
+    from .test_import import EVENTS, RECORDS
+
+    client.force_login(crew["coord"])
+    url = f"/api/v1/harm/teams/{team.code}/reviews/import"
+    answer = client.post(url, {"records_csv": RECORDS.replace("\n", "\r"),
+                               "events_csv": EVENTS.replace("\n", "\r"), "dry_run": True},
+                         content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["status"] == "dry_run"
+    assert answer.json()["counts"]["created"] == 3

@@ -5,9 +5,10 @@ rating and actions need assessment.rate, as on the pages."""
 from __future__ import annotations
 
 import datetime
+from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from safehands.assessment import queries, services
 from safehands.assessment.models import Action, Assessment
@@ -148,11 +149,16 @@ def action_list_api(request: HttpRequest, code: str, below: bool = False) -> lis
     return [_action_out(a) for a in queries.action_list(org_unit=unit, subtree=below)]
 
 
+# The schema says what the service checks, so a client learns the rules from the document;
+# "not empty, not only spaces" is left to the service, whose message says which field.
+_SAID = {"pattern": r"\S"}
+
+
 class ActionIn(Schema):
-    what: str
-    owner: str
+    what: str = Field(max_length=500, json_schema_extra=_SAID)
+    owner: str = Field(max_length=200, json_schema_extra=_SAID)
     due_date: datetime.date | None = None
-    status: str = "planned"
+    status: Literal["planned", "in_progress", "done", "dropped"] = "planned"
     tactic: str | None = None
     recommendation: str | None = None
     plan_area: str | None = None

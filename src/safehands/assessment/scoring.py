@@ -17,13 +17,13 @@ before the coordinator records the agreed score.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 from typing import NamedTuple
 
+from safehands.core.csvtext import CsvReader
 from safehands.core.errors import DomainError
 from safehands.core.tables import csv_writer
 
@@ -110,8 +110,7 @@ def ratings_read(text: str, *, elements: Iterable[str], instrument: str,
                  file: str = "ratings") -> list[Rating]:
     """Parse RATINGS.csv (columns rater, element, rating; others ignored). All or nothing."""
     known = set(elements)
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text))
+    reader = CsvReader(text)
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
         raise RatingsInvalid(file, [Problem(1, "header", EMPTY_FILE)])
@@ -163,7 +162,7 @@ def ratings_read(text: str, *, elements: Iterable[str], instrument: str,
 
 def comments_read(text: str) -> dict[int, str]:
     """row number -> the optional `comment` column, for files that passed `ratings_read`."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    reader = CsvReader(text)
     header = [cell.strip().lower() for cell in next(reader, [])]
     if "comment" not in header:
         return {}

@@ -39,7 +39,7 @@ from safehands.catalogue.models import (
     Recommendation,
     TargetArea,
 )
-from safehands.core.errors import DomainError
+from safehands.core.errors import Conflict, DomainError, NotFound
 from safehands.orgs.access import authorize, can
 from safehands.orgs.models import OrgUnit
 
@@ -63,7 +63,7 @@ NOTHING_TO_IMPORT = "The instruments are not in the catalogue yet; run `safehand
 
 def _check_open(assessment: Assessment) -> None:
     if not assessment.is_open:
-        raise DomainError(ASSESSMENT_CLOSED, {"assessment": assessment.pk})
+        raise Conflict(ASSESSMENT_CLOSED, {"assessment": assessment.pk})
 
 
 def parse_value(value: Any) -> int | None:
@@ -418,7 +418,7 @@ def _link(kind: str, code: str | None) -> Any:
     model, label = _LINKS[kind]
     item = model.objects.filter(code=code).first()
     if item is None:
-        raise DomainError(UNKNOWN_LINK.format(kind=label, code=code), {"field": kind})
+        raise NotFound(UNKNOWN_LINK.format(kind=label, code=code), {"field": kind})
     return item
 
 

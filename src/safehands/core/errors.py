@@ -20,3 +20,7 @@ class AccessDenied(DomainError):
 
 class NotFound(DomainError):
     """Asked for something that does not exist."""
+
+
+class Conflict(DomainError):
+    """The thing is in a state that forbids the change (closed, locked, changed meanwhile)."""

@@ -12,9 +12,7 @@ column may carry AHRQ's `R` suffix for a negatively worded item. Whole numbers w
 
 from __future__ import annotations
 
-import csv
-import io
-
+from safehands.core.csvtext import CsvReader
 from safehands.culture.instruments import InstrumentSpec
 from safehands.culture.scoring import check_answer
 
@@ -68,7 +66,7 @@ def item_column(spec: InstrumentSpec, name: str) -> tuple[str | None, str | None
 def read_responses(text: str, spec: InstrumentSpec, *,
                    by: str | None = None) -> dict[str, list[Answers]]:
     """Answers grouped by the `by` column; the group `all` holds every respondent."""
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = list(CsvReader(text))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise ResponsesInvalid([EMPTY_FILE])
     raw_header = [cell.strip() for cell in rows[0]]

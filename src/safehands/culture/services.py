@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import secrets
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from safehands.audit.services import audit_record, snapshot
+from safehands.core.csvtext import csv_open, csv_unreadable
 from safehands.core.errors import DomainError
 from safehands.culture import instruments as schema
 from safehands.culture.models import (
@@ -144,13 +144,18 @@ def _wording_rows(text: str, fmt: str) -> list[tuple[str, str, str, str]]:
     """(where, code, text, text_nb) from a CSV (code,text[,text_nb]) or FHIR Questionnaire."""
     rows: list[tuple[str, str, str, str]] = []
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        if not reader.fieldnames or not {"code", "text"} <= set(reader.fieldnames):
+        reader = csv.DictReader(csv_open(text))
+        try:
+            if not reader.fieldnames or not {"code", "text"} <= set(reader.fieldnames):
+                raise DomainError(WORDING_FORMAT.format(
+                    fmt="CSV", reason="the header needs the columns code and text"))
+            for line, row in enumerate(reader, start=2):
+                rows.append((f"row {line}", (row.get("code") or "").strip(),
+                             (row.get("text") or "").strip(),
+                             (row.get("text_nb") or "").strip()))
+        except csv.Error as error:
             raise DomainError(WORDING_FORMAT.format(
-                fmt="CSV", reason="the header needs the columns code and text"))
-        for line, row in enumerate(reader, start=2):
-            rows.append((f"row {line}", (row.get("code") or "").strip(),
-                         (row.get("text") or "").strip(), (row.get("text_nb") or "").strip()))
+                fmt="CSV", reason=csv_unreadable(error, reader.line_num))) from None
         return rows
     try:
         doc = json.loads(text)

@@ -7,7 +7,6 @@ no permission check, and the audit trail records the source.
 from __future__ import annotations
 
 import csv
-import io
 import random
 import re
 import secrets
@@ -21,7 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from safehands.audit.services import audit_record, snapshot
-from safehands.core.errors import AccessDenied, DomainError
+from safehands.core.csvtext import csv_open, csv_unreadable
+from safehands.core.errors import AccessDenied, Conflict, DomainError
 from safehands.harm.content import gtt_content
 from safehands.harm.models import (
     AdverseEvent,
@@ -279,7 +279,7 @@ def locked_period_for(team: GttTeam, day: date) -> ReviewPeriod | None:
 
 def _check_unlocked(period: ReviewPeriod | None) -> None:
     if period is not None and period.is_locked:
-        raise DomainError(PERIOD_LOCKED.format(period=period), {"period": str(period)})
+        raise Conflict(PERIOD_LOCKED.format(period=period), {"period": str(period)})
 
 
 @transaction.atomic
@@ -326,16 +326,20 @@ def review_period_unlock(*, period: ReviewPeriod, reason: str, actor: Any,
 
 def _read_csv(text: str, required: tuple[str, ...], filename: str
               ) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in required if c not in header]
-    if missing:
-        return [], [Problem(1, ",".join(missing), "", FILE_MISSING_COLUMNS.format(
-            columns=", ".join(missing), required=", ".join(required)), filename)]
-    reader.fieldnames = header
-    # Row numbers count the header as row 1, as a spreadsheet shows them.
-    rows = [(number, {k: (v or "").strip() for k, v in raw.items() if k is not None})
-            for number, raw in enumerate(reader, start=2)]
+    reader = csv.DictReader(csv_open(text))
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in required if c not in header]
+        if missing:
+            return [], [Problem(1, ",".join(missing), "", FILE_MISSING_COLUMNS.format(
+                columns=", ".join(missing), required=", ".join(required)), filename)]
+        reader.fieldnames = header
+        # Row numbers count the header as row 1, as a spreadsheet shows them.
+        rows = [(number, {k: (v or "").strip() for k, v in raw.items() if k is not None})
+                for number, raw in enumerate(reader, start=2)]
+    except csv.Error as error:
+        return [], [Problem(reader.line_num, "", "", csv_unreadable(error, reader.line_num),
+                            filename)]
     if not rows:
         return [], [Problem(1, "", "", FILE_EMPTY, filename)]
     return rows, []

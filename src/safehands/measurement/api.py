@@ -9,7 +9,7 @@ from datetime import date
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from safehands.catalogue.models import Measure, TargetArea
 from safehands.core.errors import DomainError, NotFound
@@ -143,6 +143,20 @@ def _measure(code: str) -> Measure:
     return queries.measure_get(code=code)
 
 
+PERIOD_QUERY = Query(None, pattern=periods.KEY_PATTERN,
+                     description="a period key: 2025-03 (month), 2025-W12 (week), 2025-Q1")
+
+
+def _periods_read(**keys: str | None) -> None:
+    """A 400 naming the parameter whose period the pattern let through but does not exist."""
+    for name, key in keys.items():
+        if key:
+            try:
+                periods.parse(key)
+            except periods.PeriodError as error:
+                raise DomainError(str(error), {"field": name}) from None
+
+
 @router.get("/enrolments", response=list[EnrolmentOut], summary="Enrolments you may see")
 def enrolment_list_api(request: HttpRequest, under: str | None = None) -> list[Enrolment]:
     """Enrolments of every unit the caller may read; `under` limits it to one subtree."""
@@ -172,17 +186,16 @@ def enrolment_create_api(request: HttpRequest, payload: EnrolmentIn) -> Status:
 
 @router.get("/units/{code}/values", response=list[DataValueRowOut], summary="A unit's values")
 def data_value_list_api(request: HttpRequest, code: str, measure: str | None = None,
-                        period_from: str | None = None, period_to: str | None = None,
+                        period_from: str | None = PERIOD_QUERY,
+                        period_to: str | None = PERIOD_QUERY,
                         subtree: bool = False) -> list[dict]:
     """Small counts of units you may not enter data for come back blank, `suppressed` true."""
     unit = org_unit_get(code=code)
     authorize(request.auth, "data.view", unit)
-    try:
-        values = queries.data_value_list(
-            unit=unit, measure=_measure(measure) if measure else None,
-            period_from=period_from, period_to=period_to, subtree=subtree)
-    except periods.PeriodError as error:
-        raise DomainError(str(error), {"field": "period"}) from None
+    _periods_read(period_from=period_from, period_to=period_to)
+    values = queries.data_value_list(
+        unit=unit, measure=_measure(measure) if measure else None,
+        period_from=period_from, period_to=period_to, subtree=subtree)
     rows = [{"org_unit": u, "measure": m, "period": p, "numerator": n, "denominator": d,
              "value": v, "comment": c, "version": version}
             for u, m, p, n, d, v, c, version in values.order_by(
@@ -195,19 +208,18 @@ def data_value_list_api(request: HttpRequest, code: str, measure: str | None = N
 @router.get("/units/{code}/export", summary="Export values as CSV, JSON or FHIR")
 def data_values_export_api(request: HttpRequest, code: str,
                            format: Literal["csv", "json", "fhir"] = "csv",
-                           measure: str | None = None, period_from: str | None = None,
-                           period_to: str | None = None, subtree: bool = False) -> HttpResponse:
+                           measure: str | None = None, period_from: str | None = PERIOD_QUERY,
+                           period_to: str | None = PERIOD_QUERY,
+                           subtree: bool = False) -> HttpResponse:
     """The same file `safehands data export --as` writes; small counts of units the caller
     may not enter data for are blanked and marked. A team's own export imports back
     unchanged."""
     unit = org_unit_get(code=code)
     authorize(request.auth, "data.view", unit)
-    try:
-        values = queries.data_value_list(
-            unit=unit, measure=_measure(measure) if measure else None,
-            period_from=period_from, period_to=period_to, subtree=subtree)
-    except periods.PeriodError as error:
-        raise DomainError(str(error), {"field": "period"}) from None
+    _periods_read(period_from=period_from, period_to=period_to)
+    values = queries.data_value_list(
+        unit=unit, measure=_measure(measure) if measure else None,
+        period_from=period_from, period_to=period_to, subtree=subtree)
     content_type = {"csv": "text/csv", "json": "application/json",
                     "fhir": "application/fhir+json"}[format]
     rows = queries.values_suppressed(rows=queries.export_rows(values=values), user=request.auth)

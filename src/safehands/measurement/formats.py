@@ -19,12 +19,12 @@ JSON list positions from 1, FHIR bundle entries from 1.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from safehands.core.csvtext import CsvReader
 from safehands.core.tables import csv_writer, unescape_cell
 from safehands.measurement import periods
 from safehands.measurement.rules import format_number
@@ -120,8 +120,7 @@ def read_rows(text: str, fmt: str) -> RowsResult:
 
 
 def _read_csv_rows(text: str) -> RowsResult:
-    lines = io.StringIO(text.lstrip("\ufeff"))
-    reader = csv.reader(lines)
+    reader = CsvReader(text)
     header = next(reader, None)
     if header is None or [h.strip() for h in header] != list(COLUMNS):
         # Anything but the standard header: the general reader words the problems.
@@ -159,7 +158,7 @@ def write(rows: list[dict[str, Any]], fmt: str) -> str:
 
 def _read_csv(text: str) -> ReadResult:
     result = ReadResult()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = CsvReader(text)
     header = next(reader, None)
     if header is None:
         result.conflicts.append(Conflict(1, "header", "", MISSING_COLUMNS.format(

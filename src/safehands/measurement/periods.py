@@ -14,13 +14,18 @@ from datetime import date, timedelta
 FREQUENCIES = ("weekly", "monthly", "quarterly")
 
 BAD_PERIOD = "{key!r} is not a period; write 2025-03 (month), 2025-W12 (week) or 2025-Q1 (quarter)."
+BAD_YEAR = "{key!r}: the year must be 1900 to 2999."
 BAD_MONTH = "{key!r}: the month must be 01 to 12."
 BAD_WEEK = "{key!r}: {year} has weeks W01 to W{weeks:02d}."
 BAD_QUARTER = "{key!r}: the quarter must be Q1 to Q4."
 FUTURE_PERIOD = "{key} has not started yet."
 WRONG_FREQUENCY = "{key} is a {actual} period; this measure is reported {expected}."
 
-_PATTERN = re.compile(r"^(\d{4})-(?:(\d{2})|W(\d{2})|Q(\d))$")
+_PATTERN = re.compile(r"^([0-9]{4})-(?:([0-9]{2})|W([0-9]{2})|Q([0-9]))$")
+
+# The same rule as JSON Schema, for API parameters: all a pattern can say (it cannot say
+# which years have a week 53; `parse` does).
+KEY_PATTERN = (r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2]|W(0[1-9]|[1-4][0-9]|5[0-3])|Q[1-4])$")
 
 
 class PeriodError(ValueError):
@@ -73,6 +78,8 @@ def parse(key: str | date, *, frequency: str | None = None) -> Period:
     if not match:
         raise PeriodError(BAD_PERIOD.format(key=key))
     year = int(match.group(1))
+    if not 1900 <= year <= 2999:
+        raise PeriodError(BAD_YEAR.format(key=text))
     month, week, quarter = match.group(2), match.group(3), match.group(4)
     if month is not None:
         m = int(month)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from safehands.audit.services import audit_record, snapshot
 from safehands.catalogue.models import BundleElement, Measure, TargetArea
-from safehands.core.errors import DomainError
+from safehands.core.errors import Conflict, DomainError
 from safehands.measurement import formats, periods, rules, totals
 from safehands.measurement.models import (
     PHASES,
@@ -397,7 +397,7 @@ def data_value_delete(*, data_value: DataValue, actor: Any, source: str = "web")
     unit = data_value.unit
     _authorize_unless_system(actor, "data.enter", unit)
     if _is_locked(_active_locks(), unit.path, data_value.period_start):
-        raise DomainError(PERIOD_LOCKED.format(period=data_value.period, unit=unit.name),
+        raise Conflict(PERIOD_LOCKED.format(period=data_value.period, unit=unit.name),
                           {"fields": {"period": PERIOD_LOCKED.format(
                               period=data_value.period, unit=unit.name)}})
     before = {**_numbers_of(data_value), "period": data_value.period,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from safehands.audit.models import ReadEvent, ReadKind
 from safehands.audit.queries import read_event_list
@@ -24,11 +24,12 @@ class ReadLogQuery(Schema):
     person: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
-    kind: str = ""
+    # The enum and bounds are declared for clients; the checks below give the messages.
+    kind: str = Field("", json_schema_extra={"enum": ["", *ReadKind.values]})
     unusual: bool = False
     record: str = ""
-    offset: int = 0
-    limit: int = 100
+    offset: int = Field(0, json_schema_extra={"minimum": 0})
+    limit: int = Field(100, json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})
 
 
 class ReadEventOut(Schema):

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from safehands.audit.services import audit_record, snapshot
+from safehands.core.csvtext import csv_open, csv_unreadable
 from safehands.core.errors import DomainError
 from safehands.core.tables import csv_writer, unescape_cell
 from safehands.orgs.access import authorize, forget_grants
@@ -79,21 +80,25 @@ class _Row:
 
 
 def _read_rows(text: str) -> tuple[list[_Row], list[ImportProblem]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in ORG_CSV_COLUMNS if c not in header]
-    if missing:
-        return [], [ImportProblem(1, ",".join(missing), "", IMPORT_MISSING_COLUMNS.format(
-            columns=", ".join(missing), required=", ".join(ORG_CSV_COLUMNS)))]
-    reader.fieldnames = header
+    reader = csv.DictReader(csv_open(text))
     rows = []
-    # Row numbers count the header as row 1, as a spreadsheet shows them.
-    for number, raw in enumerate(reader, start=2):
-        def get(name: str, raw: dict = raw) -> str:
-            return unescape_cell((raw.get(name) or "").strip())
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in ORG_CSV_COLUMNS if c not in header]
+        if missing:
+            return [], [ImportProblem(1, ",".join(missing), "", IMPORT_MISSING_COLUMNS.format(
+                columns=", ".join(missing), required=", ".join(ORG_CSV_COLUMNS)))]
+        reader.fieldnames = header
+        # Row numbers count the header as row 1, as a spreadsheet shows them.
+        for number, raw in enumerate(reader, start=2):
+            def get(name: str, raw: dict = raw) -> str:
+                return unescape_cell((raw.get(name) or "").strip())
 
-        rows.append(_Row(number, get("code"), get("name"), get("name_nb"), get("kind"),
-                         get("parent_code")))
+            rows.append(_Row(number, get("code"), get("name"), get("name_nb"), get("kind"),
+                             get("parent_code")))
+    except csv.Error as error:
+        return [], [ImportProblem(reader.line_num, "", "",
+                                  csv_unreadable(error, reader.line_num))]
     if not rows:
         return [], [ImportProblem(1, "", "", IMPORT_EMPTY)]
     return rows, []
