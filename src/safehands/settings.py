@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "safehands.web.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "safehands.web.middleware.PublicRateLimitMiddleware",
     "safehands.web.middleware.DomainErrorMiddleware",
 ]
 
@@ -236,6 +237,15 @@ if not _RATE.fullmatch(SAFEHANDS_API_RATE):
     raise ImproperlyConfigured(
         f"SAFEHANDS_API_RATE must look like 600/m (a number, then /s, /m, /h or /d), "
         f"not {SAFEHANDS_API_RATE!r}")
+
+# Requests per client address to the pages anyone can open (survey links, sign-in), per app
+# process. A hospital's staff often share one outward address: keep it well above a burst of
+# colleagues opening the same survey invitation.
+SAFEHANDS_PUBLIC_RATE = os.environ.get("SAFEHANDS_PUBLIC_RATE", "120/m")
+if not _RATE.fullmatch(SAFEHANDS_PUBLIC_RATE):
+    raise ImproperlyConfigured(
+        f"SAFEHANDS_PUBLIC_RATE must look like 120/m (a number, then /s, /m, /h or /d), "
+        f"not {SAFEHANDS_PUBLIC_RATE!r}")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]

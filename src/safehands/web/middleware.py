@@ -1,5 +1,5 @@
 """Page middleware: domain errors into the shared error pages; the isolation headers; the
-second sign-in step."""
+second sign-in step; the rate limit on the pages anyone can open."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from ninja.throttling import SimpleRateThrottle
 
 from safehands.accounts.twofactor import has_second_factor
 from safehands.core.errors import AccessDenied, NotFound
 from safehands.harm.models import GttMember
 from safehands.orgs.models import Membership, Role
+from safehands.orgs.reads import client_address
 from safehands.web.views import denied, not_found
 
 
@@ -120,3 +122,44 @@ class SecondFactorMiddleware:
         if second_factor_required(user):
             return "accounts:two_factor_setup"
         return None
+
+
+# Pages that answer without a signed-in user: the survey links and the sign-in steps. A
+# script that tries join codes or passwords from one address is slowed down here; django-axes
+# still locks an account out after repeated wrong passwords.
+PUBLIC_PAGES = frozenset({
+    "culture:answer", "culture:join", "culture:join_answer", "login",
+    "oidc_authentication_init", "oidc_authentication_callback",
+})
+
+
+class _PublicPageThrottle(SimpleRateThrottle):
+    scope = "public"
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        address = client_address(request)
+        return self.cache_format % {"scope": self.scope, "ident": address} if address else None
+
+
+class PublicRateLimitMiddleware:
+    """At most `SAFEHANDS_PUBLIC_RATE` requests to the public pages per client address, per
+    app process; over it a plain page with status 429 and Retry-After."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Any, view_args: Any,
+                     view_kwargs: Any) -> HttpResponse | None:
+        match = request.resolver_match
+        if match is None or match.view_name not in PUBLIC_PAGES:
+            return None
+        throttle = _PublicPageThrottle(settings.SAFEHANDS_PUBLIC_RATE)
+        if throttle.allow_request(request):
+            return None
+        wait = max(1, round(throttle.wait() or 1))
+        response = render(request, "web/too_many.html", {"wait": wait}, status=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
