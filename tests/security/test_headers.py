@@ -35,6 +35,18 @@ def test_a_signed_in_page_carries_them_too(client, tree, make_user):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
+def test_pages_and_api_answers_are_not_kept_in_caches(client, tree, make_user):
+    client.force_login(make_user("kari", ("W1", "reporter")))
+    for path in ("/orgs/W1/", "/api/v1/me", "/login/"):
+        assert "no-store" in client.get(path).headers["Cache-Control"], path
+
+
+def test_the_chart_bundle_and_static_files_keep_their_own_caching(client, db):
+    assert client.get("/charts/vega.js").headers["Cache-Control"] == "public, max-age=86400"
+    static = client.get("/static/web/safehands.css")
+    assert static.headers.get("Cache-Control") != "no-store"
+
+
 TEMPLATES = sorted(PACKAGE.glob("*/templates/**/*.html"))
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")|<style\b"
                     r"|\son[a-z]+=|\sstyle=\"|javascript:", re.I)

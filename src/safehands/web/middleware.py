@@ -45,7 +45,10 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
 
 
 class IsolationHeadersMiddleware:
-    """Headers Django does not set itself: Permissions-Policy and Cross-Origin-Resource-Policy.
+    """Headers Django does not set itself: Permissions-Policy, Cross-Origin-Resource-Policy,
+    and `Cache-Control: no-store` on every answer that does not set its own caching, so no
+    page of unit data or patient-level records stays in a browser's or a proxy's cache (the
+    chart bundle and static files set theirs).
 
     Content-Security-Policy comes from django-csp and Cross-Origin-Opener-Policy from
     Django's SecurityMiddleware; both are configured in settings.
@@ -58,6 +61,7 @@ class IsolationHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 
