@@ -224,13 +224,69 @@ def test_a_recovery_code_signs_in_once(client, reviewer):
 def test_new_recovery_codes_replace_the_old_ones(client, reviewer):
     sign_in(client, "nurse.a")
     _device, old = enrol(client, reviewer)
-    response = client.post("/account/two-factor/recovery-codes/")
+    response = client.post("/account/two-factor/recovery-codes/", {"proof": PASSWORD})
     new = list(response.context["codes"])
     assert len(new) == 10 and not set(new) & set(old)
     later = Client()
     sign_in(later, "nurse.a")
     assert later.post("/account/two-factor/verify/", {"code": old[0]}).status_code == 400
     assert later.post("/account/two-factor/verify/", {"code": new[0]}).status_code == 302
+
+
+def _replace(client: Client, user, proof: str | None):
+    """Open the set-up page again and confirm a new authenticator, with `proof` if given."""
+    client.get("/account/two-factor/setup/")
+    new = TOTPDevice.objects.get(user=user, confirmed=False)
+    data = {"code": code_for(new)} | ({} if proof is None else {"proof": proof})
+    return new, client.post("/account/two-factor/setup/", data)
+
+
+@pytest.mark.parametrize("proof", [None, "", "not my password at all"])
+def test_moving_the_authenticator_needs_the_password_again(client, reviewer, proof):
+    sign_in(client, "nurse.a")
+    old, _codes = enrol(client, reviewer)
+    new, response = _replace(client, reviewer, proof)
+    assert response.status_code == 400
+    assert "current password is not right" in response.content.decode()
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert old.confirmed and not new.confirmed
+
+
+def test_with_the_password_the_authenticator_moves_and_the_old_one_stops(client, reviewer):
+    sign_in(client, "nurse.a")
+    old, _codes = enrol(client, reviewer)
+    new, response = _replace(client, reviewer, PASSWORD)
+    assert response.status_code == 200 and len(response.context["codes"]) == 10
+    assert list(TOTPDevice.objects.filter(user=reviewer)) == [new]
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+
+
+def test_new_recovery_codes_need_the_password_again(client, reviewer):
+    sign_in(client, "nurse.a")
+    _device, old = enrol(client, reviewer)
+    response = client.post("/account/two-factor/recovery-codes/", {"proof": "wrong"},
+                           follow=True)
+    assert "current password is not right" in response.content.decode()
+    assert twofactor.recovery_codes_left(user=reviewer) == 10
+    later = Client()
+    sign_in(later, "nurse.a")
+    assert later.post("/account/two-factor/verify/", {"code": old[0]}).status_code == 302
+
+
+def test_an_account_without_a_password_proves_itself_with_a_current_code(client, reviewer):
+    sign_in(client, "nurse.a")
+    old, _codes = enrol(client, reviewer)
+    reviewer.set_unusable_password()
+    reviewer.save()
+    client.force_login(reviewer)  # as single sign-on would, after the password is gone
+    page = client.get("/account/").content.decode()
+    assert "A code from your current authenticator app" in page
+    _new, refused = _replace(client, reviewer, PASSWORD)
+    assert refused.status_code == 400 and WRONG_CODE in refused.content.decode()
+    new, response = _replace(client, reviewer, code_for(old, steps_ahead=1))
+    assert response.status_code == 200
+    assert list(TOTPDevice.objects.filter(user=reviewer)) == [new]
 
 
 def test_an_optional_user_signs_in_without_a_second_factor_and_may_add_one(client, tree,

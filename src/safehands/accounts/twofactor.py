@@ -108,6 +108,28 @@ def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[st
     return _recovery_codes_make(user=user)
 
 
+def current_proof_kind(user: User) -> str:
+    """What a user gives to prove it is still them before a factor changes: the password,
+    or for an account that signs in only through single sign-on, a code from the current
+    authenticator."""
+    return "password" if user.has_usable_password() else "code"
+
+
+def factor_change_check(*, user: User, proof: str) -> None:
+    """Refuse to change an existing second factor unless the user proves again who they are
+    (ASVS V6/V7: re-authenticate before changing authentication factors), so a session left
+    open on a shared ward computer cannot move the factor to another phone. A first set-up
+    needs no proof: the session has just signed in with the password."""
+    if not has_second_factor(user):
+        return
+    if current_proof_kind(user) == "code":
+        second_factor_verify(user=user, code=proof)
+    elif not user.check_password(proof):
+        raise DomainError(
+            _("Your current password is not right. Enter it to change your two-factor "
+              "sign-in."), {"field": "proof"})
+
+
 def _recovery_codes_make(*, user: User) -> list[str]:
     RecoveryCodeDevice.objects.filter(user=user).delete()
     device = RecoveryCodeDevice.objects.create(user=user, name="Recovery codes")

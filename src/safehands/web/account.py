@@ -44,6 +44,7 @@ def account(request: HttpRequest) -> HttpResponse:
     user = request.user
     return render(request, "accounts/account.html", {
         "has_second_factor": twofactor.has_second_factor(user),
+        "proof_kind": twofactor.current_proof_kind(user),
         "required": second_factor_required(user),
         "codes_left": twofactor.recovery_codes_left(user=user),
     })
@@ -58,6 +59,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
+            twofactor.factor_change_check(user=request.user,
+                                          proof=request.POST.get("proof", ""))
             codes = twofactor.totp_device_confirm(user=request.user, device=device,
                                                   code=request.POST.get("code", ""))
         except DomainError as problem:
@@ -71,6 +74,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "qr_svg": twofactor.totp_qr_svg(device),
         "secret": twofactor.totp_secret_text(device),
         "replacing": twofactor.has_second_factor(request.user),
+        "proof_kind": twofactor.current_proof_kind(request.user),
         "required": second_factor_required(request.user),
         "error": error,
         "next": _next(request),
@@ -115,6 +119,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     authorize(request.user, "self.view")
     try:
+        twofactor.factor_change_check(user=request.user, proof=request.POST.get("proof", ""))
         codes = twofactor.recovery_codes_regenerate(user=request.user)
     except DomainError as problem:
         messages.error(request, problem.message)
