@@ -129,3 +129,65 @@ def test_the_server_refuses_to_start_with_a_bad_limit(name):
 
 def test_the_absolute_life_sets_the_cookie_age(settings):
     assert settings.SESSION_COOKIE_AGE == settings.SAFEHANDS_SESSION_MAX_HOURS * 3600 == 8 * 3600
+
+
+# --- Where the user is signed in (ASVS V7.5.2) ---------------------------------------------
+
+def _browser(client, agent: str):
+    client.get("/", HTTP_USER_AGENT=agent)  # the first signed-in request stamps the session
+    return client
+
+
+@pytest.fixture
+def two_browsers(kari):
+    from django.test import Client
+
+    ward, home = Client(), Client()
+    ward.force_login(kari)
+    home.force_login(kari)
+    return _browser(ward, "Ward PC Firefox"), _browser(home, "Home phone Safari")
+
+
+def test_the_account_page_lists_each_signed_in_session_this_one_first(two_browsers, tree,
+                                                                       make_user):
+    ward, _home = two_browsers
+    other = make_user("ola", ("W1", "reporter"))
+    from django.test import Client
+    stranger = Client()
+    stranger.force_login(other)
+    _browser(stranger, "x")
+    listed = ward.get("/account/").context["sessions"]
+    assert [(s.browser, s.current) for s in listed] == [("Ward PC Firefox", True),
+                                                        ("Home phone Safari", False)]
+
+
+def test_a_timed_out_session_is_not_listed(kari, clock):
+    from django.test import Client
+
+    old, new = Client(), Client()
+    old.force_login(kari)
+    _browser(old, "old")
+    clock.at(31)
+    new.force_login(kari)
+    _browser(new, "new")
+    assert [s.browser for s in new.get("/account/").context["sessions"]] == ["new"]
+
+
+def test_signing_out_elsewhere_needs_the_password_and_ends_only_the_others(two_browsers,
+                                                                         kari):
+    from safehands.audit.models import AuditEvent
+
+    kari.set_password("correct horse battery")
+    kari.save()
+    ward, home = two_browsers
+    ward.force_login(kari)  # the password change above ended the earlier sessions' hash
+    home.force_login(kari)
+    refused = ward.post("/account/sessions/end-others/", {"proof": "wrong"}, follow=True)
+    assert "current password is not right" in refused.content.decode()
+    assert home.get("/").status_code == 200
+    done = ward.post("/account/sessions/end-others/", {"proof": "correct horse battery"},
+                     follow=True)
+    assert "signed out of 1 other session" in done.content.decode()
+    assert home.get("/").status_code == 302 and ward.get("/").status_code == 200
+    event = AuditEvent.objects.get(action="accounts.sessions.end_others")
+    assert event.after == {"ended": 1}

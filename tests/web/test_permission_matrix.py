@@ -46,6 +46,7 @@ ROUTES: dict[str, str] = {
     "account/two-factor/verify/": "account",
     "account/two-factor/recovery-codes/": "account",
     "account/password/": "signed_in",
+    "account/sessions/end-others/": "account",
     # Single sign-on: answers 404 unless configured; proven in tests/accounts/test_oidc.py.
     "oidc/authenticate/": "public",
     "oidc/callback/": "public",

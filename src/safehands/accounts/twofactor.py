@@ -109,25 +109,32 @@ def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[st
 
 
 def current_proof_kind(user: User) -> str:
-    """What a user gives to prove it is still them before a factor changes: the password,
-    or for an account that signs in only through single sign-on, a code from the current
-    authenticator."""
-    return "password" if user.has_usable_password() else "code"
+    """What a user gives to prove it is still them before a sensitive change: the password,
+    or for an account that signs in only through single sign-on, a code from its current
+    authenticator; "" when Safehands holds no factor of the account to ask for."""
+    if user.has_usable_password():
+        return "password"
+    return "code" if has_second_factor(user) else ""
+
+
+def reauthenticate(*, user: User, proof: str) -> None:
+    """Refuse unless `proof` is the user's current password (or code, see above): ASVS
+    V7.5.1, so a session left open on a shared ward computer cannot be used to change how
+    its owner signs in or to sign them out elsewhere."""
+    kind = current_proof_kind(user)
+    if kind == "code":
+        second_factor_verify(user=user, code=proof)
+    elif kind == "password" and not user.check_password(proof):
+        raise DomainError(
+            _("Your current password is not right: enter it to make this change."),
+            {"field": "proof"})
 
 
 def factor_change_check(*, user: User, proof: str) -> None:
-    """Refuse to change an existing second factor unless the user proves again who they are
-    (ASVS V6/V7: re-authenticate before changing authentication factors), so a session left
-    open on a shared ward computer cannot move the factor to another phone. A first set-up
-    needs no proof: the session has just signed in with the password."""
-    if not has_second_factor(user):
-        return
-    if current_proof_kind(user) == "code":
-        second_factor_verify(user=user, code=proof)
-    elif not user.check_password(proof):
-        raise DomainError(
-            _("Your current password is not right. Enter it to change your two-factor "
-              "sign-in."), {"field": "proof"})
+    """Changing an existing second factor needs re-authentication; a first set-up does not,
+    as the session has just signed in with the password."""
+    if has_second_factor(user):
+        reauthenticate(user=user, proof=proof)
 
 
 def _recovery_codes_make(*, user: User) -> list[str]:

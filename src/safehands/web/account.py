@@ -1,6 +1,6 @@
-"""The signed-in user's own account: two-factor set-up and sign-in step, recovery codes and
-password change. Every page acts on the signed-in user only (`self.view`); the devices and
-codes are kept by `safehands.accounts.twofactor`."""
+"""The signed-in user's own account: two-factor set-up and sign-in step, recovery codes,
+where the user is signed in, and password change. Every page acts on the signed-in user
+only (`self.view`); the devices and codes are kept by `safehands.accounts.twofactor`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from safehands.accounts import twofactor
+from safehands.accounts import sessions, twofactor
 from safehands.accounts.models import RecoveryCodeDevice
 from safehands.core.errors import DomainError
 from safehands.orgs.access import authorize
@@ -47,7 +47,28 @@ def account(request: HttpRequest) -> HttpResponse:
         "proof_kind": twofactor.current_proof_kind(user),
         "required": second_factor_required(user),
         "codes_left": twofactor.recovery_codes_left(user=user),
+        "sessions": sessions.user_sessions(user=user,
+                                           current_key=request.session.session_key),
     })
+
+
+@never_cache
+@require_POST
+@login_required
+def other_sessions_end(request: HttpRequest) -> HttpResponse:
+    """Sign out everywhere else, after the password (or a code) once more."""
+    authorize(request.user, "self.view")
+    try:
+        twofactor.reauthenticate(user=request.user, proof=request.POST.get("proof", ""))
+    except DomainError as problem:
+        messages.error(request, problem.message)
+        return redirect("accounts:detail")
+    ended = sessions.other_sessions_end(user=request.user,
+                                        current_key=request.session.session_key)
+    messages.success(request, ngettext("You were signed out of %(n)d other session.",
+                                       "You were signed out of %(n)d other sessions.",
+                                       ended) % {"n": ended})
+    return redirect("accounts:detail")
 
 
 @never_cache
@@ -147,5 +168,6 @@ urlpatterns = [
     path("two-factor/setup/", two_factor_setup, name="two_factor_setup"),
     path("two-factor/verify/", two_factor_verify, name="two_factor_verify"),
     path("two-factor/recovery-codes/", recovery_codes_regenerate, name="recovery_codes"),
+    path("sessions/end-others/", other_sessions_end, name="sessions_end_others"),
     path("password/", PasswordChange.as_view(), name="password_change"),
 ]
