@@ -79,6 +79,10 @@ def test_setup_with_demo_is_idempotent_and_prints_logins(run):
     first = run("setup", "--demo")
     assert first.exit_code == 0, first.output
     assert "national.leader" in first.output and "safehands-demo" in first.output
+    lines = {line.split()[0]: line for line in first.output.splitlines()
+             if line.startswith("  ") and "." in line.split()[0]}
+    assert lines["ous.admin"].endswith(" *") and not lines["national.leader"].endswith(" *")
+    assert "authenticator app too" in first.output
     units = OrgUnit.objects.count()
     assert units > 300
     second = run("setup", "--demo")

@@ -64,10 +64,19 @@ def setup(demo: bool, quiet: bool) -> None:
             raise click.ClickException(error.message) from error
         say("")
         say(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        from django.contrib.auth import get_user_model
+
+        from safehands.web.middleware import second_factor_required
+
+        accounts = get_user_model().objects.in_bulk(
+            [user.username for user in demo_users()], field_name="username")
         for user in demo_users():
             grants = ", ".join(f"{g['role']} at {g['org']}" for g in user.grants)
             extra = " + programme admin" if user.programme_admin else ""
-            say(f"  {user.username:<20} {grants}{extra}  ({user.note})")
+            account = accounts.get(user.username)
+            two_step = " *" if account is not None and second_factor_required(account) else ""
+            say(f"  {user.username:<20} {grants}{extra}  ({user.note}){two_step}")
+        say("  * signs in with a code from an authenticator app too; set up at first sign-in.")
 
 
 def _counts(result: object) -> str:
