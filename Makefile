@@ -46,10 +46,16 @@ $(BENCH_STAMP): pyproject.toml $(shell find src -type f -not -name '*.pyc' 2>/de
 	$(BENCH_VENV)/bin/python -m pip install --quiet .
 	@touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+# Deep API fuzzing runs here too (the suite runs it small): it needs the test tools, so it
+# uses the dev venv, on the same code.
+FUZZ_EXAMPLES ?= 200
+bench: $(BENCH_STAMP) $(STAMP)
 	@cd bench && ../$(BENCH_VENV)/bin/python _plain_install.py
 	@set -e; cd bench && for script in bench_*.py; do echo "== bench/$$script =="; \
 		../$(BENCH_VENV)/bin/python $$script; done
+	@echo "== API fuzzing: $(FUZZ_EXAMPLES) examples per operation and role =="
+	env -u DATABASE_URL SAFEHANDS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q \
+		-p no:randomly tests/security/test_api_fuzz.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .static safehands.sqlite3 .pytest_cache
