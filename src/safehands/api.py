@@ -24,7 +24,8 @@ NEEDS_CREDENTIALS = (
     "Sign in, or send an API token: `Authorization: Bearer sh_…` or `X-API-Key: sh_…`.")
 CSRF_FAILED = (
     "The CSRF check failed: a browser session must send the `X-CSRFToken` header with the "
-    "value of the csrftoken cookie. Integrations should use an API token instead.")
+    "value of the CSRF cookie (`csrftoken`, over HTTPS `__Host-csrftoken`). Integrations "
+    "should use an API token instead.")
 TOO_MANY_REQUESTS = "Too many requests: at most {rate}. Try again in {wait} seconds."
 NOT_VALID = "The request is not valid: {count} problem(s), listed in extra.errors."
 NO_SUCH_ENDPOINT = "There is no such endpoint. The endpoints are listed at /api/v1/docs."

@@ -184,6 +184,12 @@ SESSION_COOKIE_AGE = SAFEHANDS_SESSION_MAX_HOURS * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
+# Over HTTPS the cookies carry the __Host- prefix: browsers then accept them only when sent
+# Secure, for the whole site and from this host alone, so a neighbouring sub-domain cannot
+# plant or overwrite them (ASVS V3.3.1).
+if _HTTPS:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_SSL_REDIRECT = _HTTPS and _env_bool("SAFEHANDS_SSL_REDIRECT", True)
 # Behind a proxy that ends TLS, the request reaches Django as plain HTTP and would be
 # redirected again forever. Only when the operator says a proxy sets X-Forwarded-Proto (and

@@ -24,6 +24,25 @@ def test_the_forwarded_proto_header_is_believed_only_when_a_proxy_is_declared():
                     SAFEHANDS_TRUSTED_PROXY="1") == "('HTTP_X_FORWARDED_PROTO', 'https')"
 
 
+def test_over_https_the_cookies_carry_the_host_prefix():
+    assert _setting("SESSION_COOKIE_NAME", SAFEHANDS_HTTPS="1") == "'__Host-sessionid'"
+    assert _setting("CSRF_COOKIE_NAME", SAFEHANDS_HTTPS="1") == "'__Host-csrftoken'"
+    assert _setting("SESSION_COOKIE_SECURE", SAFEHANDS_HTTPS="1") == "True"
+    assert _setting("SESSION_COOKIE_NAME") == "None"  # plain HTTP on one machine: Django's own
+
+
+@pytest.mark.django_db
+def test_a_host_prefixed_session_cookie_is_sent_secure_for_the_whole_site(client, settings,
+                                                                         tree, make_user):
+    settings.SESSION_COOKIE_NAME = "__Host-sessionid"
+    settings.SESSION_COOKIE_SECURE = True
+    make_user("kari", ("W1", "reporter"))
+    client.post("/login/", {"username": "kari", "password": "correct horse battery"},
+                secure=True)
+    cookie = client.cookies["__Host-sessionid"]
+    assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"]
+
+
 @pytest.mark.django_db
 def test_behind_a_declared_proxy_an_https_request_is_not_redirected_again(client, settings):
     settings.SECURE_SSL_REDIRECT = True
