@@ -4,12 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean messages
+.PHONY: demo test lint bench load install clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,load]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -56,6 +56,13 @@ bench: $(BENCH_STAMP) $(STAMP)
 	@echo "== API fuzzing: $(FUZZ_EXAMPLES) examples per operation and role =="
 	env -u DATABASE_URL SAFEHANDS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q \
 		-p no:randomly tests/security/test_api_fuzz.py
+
+# Load test on PostgreSQL (docs/operations.md#load): a fresh database with the demo and a
+# synthetic nation, gunicorn with 2 x cores + 1 workers, locust headless for LOAD_TIME (2m);
+# prints p50/p95/p99, requests/s and errors beside the targets, fails when one is missed.
+# LOAD_USERS, LOAD_WORKERS, LOAD_PG and more: see load/run.sh.
+load: $(STAMP)
+	VENV=$(VENV) bash load/run.sh
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .static safehands.sqlite3 .pytest_cache
