@@ -231,3 +231,24 @@ def test_two_writers_of_one_pair_on_postgresql_wait_for_each_other(transactional
     assert not errors
     assert _stored_sums() == _fresh_sums()
     assert _stored_sums()[("H1", "falls.rate", "2026-01")] == (4, 200, 0, 2)
+
+
+def test_saving_a_value_locks_only_the_value_row(enrolled, tree, measures):
+    """FOR UPDATE over the default ordering's joins also locked the unit and measure rows,
+    and writers of one measure deadlocked under load; the lock is on the value alone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    rate = measures["falls.rate"]
+    for _ in range(2):  # the first save creates the row, the second updates it under the lock
+        with CaptureQueriesContext(connection) as seen:
+            services.data_value_upsert(unit=tree["W1"], measure=rate, period="2026-01",
+                                       numerator=2, denominator=100, actor=None,
+                                       today=date(2026, 6, 15))
+        locking = [q["sql"] for q in seen.captured_queries if "FOR UPDATE" in q["sql"]]
+        value_locks = [sql for sql in locking if 'FROM "measurement_datavalue"' in sql]
+        assert len(value_locks) == 1, locking
+        assert " JOIN " not in value_locks[0]
+        assert 'FOR UPDATE OF "measurement_datavalue"' in value_locks[0]

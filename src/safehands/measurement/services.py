@@ -357,8 +357,11 @@ def data_value_upsert(
     comment = (comment or "").strip()
     batch = batch or _batch(actor=actor, source=_FORM_SOURCES.get(source, "form"))
     now = timezone.now()
-    existing = DataValue.objects.select_for_update().filter(
-        unit=unit, measure=measure, period=parsed.key).first()
+    # Lock only the value's own row: the model's default ordering joins the unit and the
+    # measure, and FOR UPDATE would lock those rows too, so writers of other values of the
+    # same measure deadlocked against the subtree-totals update (found by `make load`).
+    existing = DataValue.objects.select_for_update(of=("self",)).filter(
+        unit=unit, measure=measure, period=parsed.key).order_by("pk").first()
     new = {**parsed_numbers, "comment": comment}
     if existing is None:
         result = DataValue.objects.create(
