@@ -68,9 +68,10 @@ def setup(demo: bool, quiet: bool) -> None:
 
         from safehands.web.middleware import second_factor_required
 
+        users = demo_users()
         accounts = get_user_model().objects.in_bulk(
-            [user.username for user in demo_users()], field_name="username")
-        for user in demo_users():
+            [user.username for user in users], field_name="username")
+        for user in users:
             grants = ", ".join(f"{g['role']} at {g['org']}" for g in user.grants)
             extra = " + programme admin" if user.programme_admin else ""
             account = accounts.get(user.username)
