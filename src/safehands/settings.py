@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "safehands.harm",
     "safehands.culture",
     "safehands.assessment",
+    "safehands.events",
     "safehands.web",
 ]
 

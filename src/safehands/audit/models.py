@@ -43,6 +43,7 @@ class ReadKind(models.TextChoices):
     GTT_RECORD = "gtt_record", _("GTT records (patient level)")
     SURVEY_RESPONSES = "survey_responses", _("Survey answers (respondent level)")
     SURVEY_RESULTS = "survey_results", _("Survey results and action-plan text")
+    EVENT_REPORT = "event_report", _("Patient-safety event reports (free text)")
 
 
 class ReadPurpose(models.TextChoices):
@@ -55,6 +56,9 @@ class ReadPurpose(models.TextChoices):
     SURVEY_RESULTS_EXPORT = "survey_results_export", _("Survey results export (CSV)")
     SURVEY_RESULTS_API = "survey_results_api", _("Survey results through the API")
     SURVEY_RESPONSES_EXPORT = "survey_responses_export", _("Survey answers export (FHIR)")
+    EVENT_HANDLING = "event_handling", _("Event handling: one report")
+    EVENT_EXPORT = "event_export", _("Event report export (FHIR)")
+    EVENTS_API = "events_api", _("Event reports through the API")
     ADMIN = "admin", _("Admin pages")
 
 

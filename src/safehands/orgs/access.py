@@ -68,6 +68,15 @@ PERMISSIONS: dict[str, Rule] = {
                             "member; work on actions."),
     "assessment.manage": Rule(role=Role.COORDINATOR, description="Start assessments, record "
                               "consensus, own the action plan."),
+    # Patient-safety events
+    "event.report": Rule(description="Report a patient-safety event (any signed-in user; the "
+                         "public form needs no login)."),
+    "event.view": Rule(role=Role.VIEWER, description="Read event counts, charts and analyses "
+                       "(never a report's text)."),
+    "event.handle": Rule(role=Role.COORDINATOR, description="Read reports in full, triage, "
+                         "investigate and add actions (need-to-know: the unit and its line)."),
+    "event.approve": Rule(role=Role.COORDINATOR, description="Approve the closing of a case, "
+                          "send it back or re-open it."),
 }
 
 
