@@ -27,6 +27,7 @@ urlpatterns = [
     path("harm/", include("safehands.harm.urls")),
     path("culture/", include("safehands.culture.urls")),
     path("assessment/", include("safehands.assessment.urls")),
+    path("events/", include("safehands.events.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", no_such_endpoint),

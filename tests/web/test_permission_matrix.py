@@ -144,6 +144,11 @@ ROUTES: dict[str, str] = {
     "api/v1/measurement/units/<code>/export": "org",
     "api/v1/measurement/imports": "measurement",
     "api/v1/measurement/units/<code>/rollups/<measure>": "measurement",
+    # Events: "events" routes are proven role by role and unit by unit in tests/events/
+    # (test_permissions_pages.py, test_permissions_analysis.py, test_api.py).
+    # -- events: pages --
+    # -- events: analysis --
+    # -- events: API --
 }
 
 # Catalogue items are not org-scoped; these fill the code in signed-in routes.

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "gtt": "safehands.cli.gtt:gtt",
     "survey": "safehands.cli.survey:survey",
     "assessment": "safehands.cli.assessment:assessment",
+    "events": "safehands.cli.events:events",
     "backup": "safehands.cli.backup:backup",
     "restore": "safehands.cli.backup:restore",
     "audit": "safehands.cli.audit:audit",
