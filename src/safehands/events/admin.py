@@ -1,0 +1,40 @@
+"""Browse-only admin of events, without their free text: reading a report is need-to-know
+and logged, which the report's own page does; the admin shows only what a count would."""
+
+from django.contrib import admin
+
+from safehands.events.models import Event, EventDeadline, EventTransition
+
+METADATA = ("reference", "org_unit", "category", "event_type", "outcome", "reached_patient",
+            "status", "source", "occurred_at", "reported_at", "closed_at")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = METADATA
+    list_filter = ("status", "category", "outcome", "source")
+    list_select_related = ("org_unit",)
+    search_fields = ("reference", "org_unit__code")
+    fields = METADATA
+
+
+@admin.register(EventTransition)
+class EventTransitionAdmin(ReadOnlyAdmin):
+    list_display = ("event", "from_status", "to_status", "actor", "at")
+    fields = ("event", "from_status", "to_status", "actor", "at")
+
+
+@admin.register(EventDeadline)
+class EventDeadlineAdmin(ReadOnlyAdmin):
+    list_display = ("event", "code", "due_at", "met_at")
