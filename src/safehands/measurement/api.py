@@ -9,7 +9,7 @@ from datetime import date
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from safehands.catalogue.models import Measure, TargetArea
 from safehands.core.errors import DomainError, NotFound
@@ -99,6 +99,9 @@ class DataValueIn(Schema):
     denominator: float | None = None
     value: float | None = None
     comment: str = ""
+    expected_version: int | None = Field(
+        None, ge=0, description="The version you read (0: no value yet); a value saved "
+        "meanwhile by someone else answers 409 instead of being overwritten.")
 
 
 class ImportIn(Schema):
@@ -235,7 +238,8 @@ def data_value_upsert_api(request: HttpRequest, code: str, payload: DataValueIn)
     return services.data_value_upsert(
         unit=unit, measure=_measure(payload.measure), period=payload.period,
         numerator=payload.numerator, denominator=payload.denominator, value=payload.value,
-        comment=payload.comment, actor=request.auth, source="api")
+        comment=payload.comment, actor=request.auth, source="api",
+        expected_version=payload.expected_version)
 
 
 @router.post("/imports", response={200: ImportOut, 422: ImportOut},

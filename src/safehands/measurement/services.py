@@ -57,6 +57,9 @@ UNKNOWN_MEASURE = "There is no measure with code {code!r}."
 NO_WRITE_ACCESS = "You may not enter data for {unit}."
 DUPLICATE_ROW = "The same org unit, measure and period are already on row {first}."
 VALUES_INVALID = "Some values need correcting."
+CHANGED_MEANWHILE = (
+    "Someone else saved this value while you had the form open (it is now {now}); yours was "
+    "not saved, so that neither is lost. Check the value shown and save again.")
 UNKNOWN_STRATEGY = "Unknown strategy {strategy!r}; use create, update or create_and_update."
 ALREADY_LOCKED = "{period} is already locked for {unit}."
 NOT_LOCKED = "This lock was already lifted."
@@ -333,8 +336,14 @@ def data_value_upsert(
     *, unit: OrgUnit, measure: Measure, period: str, numerator: Any = None,
     denominator: Any = None, value: Any = None, comment: str = "", actor: Any,
     source: str = "web", batch: EntryBatch | None = None, today: date | None = None,
+    expected_version: int | None = None,
 ) -> DataValue:
-    """Create or change one value. DomainError with per-field messages in extra["fields"]."""
+    """Create or change one value. DomainError with per-field messages in extra["fields"].
+
+    `expected_version` is the version the user saw (0: there was no value): when someone
+    else saved a different value since, the save is refused with Conflict rather than
+    silently overwriting theirs. Saving what is already there is never a conflict.
+    """
     _authorize_unless_system(actor, "data.enter", unit)
     fields: dict[str, str] = {}
     parsed_numbers: dict[str, float | None] = {}
@@ -363,6 +372,7 @@ def data_value_upsert(
     existing = DataValue.objects.select_for_update(of=("self",)).filter(
         unit=unit, measure=measure, period=parsed.key).order_by("pk").first()
     new = {**parsed_numbers, "comment": comment}
+    _check_version(existing, new, expected_version)
     if existing is None:
         result = DataValue.objects.create(
             unit=unit, measure=measure, period=parsed.key, period_start=parsed.start,
@@ -395,10 +405,30 @@ def data_value_upsert(
 
 
 @transaction.atomic
-def data_value_delete(*, data_value: DataValue, actor: Any, source: str = "web") -> None:
+def _check_version(existing: DataValue | None, new: dict[str, Any] | None,
+                   expected_version: int | None) -> None:
+    if expected_version is None:
+        return
+    now = existing.version if existing is not None else 0
+    if now == expected_version or (existing is not None and new is not None
+                                   and _numbers_of(existing) == new):
+        return
+    shown = "empty" if existing is None else ", ".join(
+        f"{name} {rules.format_number(getattr(existing, name))}" for name in _NUMBER_FIELDS
+        if getattr(existing, name) is not None)
+    message = CHANGED_MEANWHILE.format(now=shown)
+    raise Conflict(message, {"fields": {"version": message}, "version": now})
+
+
+def data_value_delete(*, data_value: DataValue, actor: Any, source: str = "web",
+                      expected_version: int | None = None) -> None:
     """Remove a value (a field emptied in the form); locked periods stay as they are."""
     unit = data_value.unit
     _authorize_unless_system(actor, "data.enter", unit)
+    if expected_version is not None:
+        data_value = DataValue.objects.select_for_update(of=("self",)).filter(
+            pk=data_value.pk).order_by("pk").first() or data_value
+        _check_version(data_value, None, expected_version)
     if _is_locked(_active_locks(), unit.path, data_value.period_start):
         raise Conflict(PERIOD_LOCKED.format(period=data_value.period, unit=unit.name),
                           {"fields": {"period": PERIOD_LOCKED.format(

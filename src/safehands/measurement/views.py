@@ -429,19 +429,23 @@ def data_entry(request: HttpRequest, code: str) -> HttpResponse:
                 data = {f: request.POST.get(f"{prefix}-{f}", "").strip()
                         for f in ("numerator", "denominator", "value", "comment")}
                 entered[prefix] = data
+                seen = request.POST.get(f"{prefix}-version", "")
+                seen_version = int(seen) if seen.isdigit() else None
                 numbers_given = any(data[f] for f in ("numerator", "denominator", "value"))
                 try:
                     if not numbers_given:
                         if row["current"] is not None:
                             services.data_value_delete(data_value=row["current"],
-                                                       actor=request.user)
+                                                       actor=request.user,
+                                                       expected_version=seen_version)
                             saved += 1
                         continue
                     before = row["current"]
                     value = services.data_value_upsert(
                         unit=unit, measure=row["measure"], period=row["period"],
                         numerator=data["numerator"], denominator=data["denominator"],
-                        value=data["value"], comment=data["comment"], actor=request.user)
+                        value=data["value"], comment=data["comment"], actor=request.user,
+                        expected_version=seen_version)
                     if before is None or value.version != before.version:
                         saved += 1
                 except AccessDenied:
