@@ -49,6 +49,8 @@ def org_unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "memberships": membership_list(unit=unit) if show_members else None,
         "may_manage": may_manage,
         "may_read_log": can(request.user, "audit.view", unit),
+        "may_handle_events": can(request.user, "event.handle", unit),
+        "may_view_events": can(request.user, "event.view", unit),
         "roles": Role.choices,
     })
 
