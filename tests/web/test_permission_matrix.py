@@ -147,6 +147,19 @@ ROUTES: dict[str, str] = {
     # Events: "events" routes are proven role by role and unit by unit in tests/events/
     # (test_permissions_pages.py, test_permissions_analysis.py, test_api.py).
     # -- events: pages --
+    "events/units/<str:code>/queue/": "events",
+    "events/<int:event_id>/": "events",
+    "events/<int:event_id>/step/": "events",
+    "events/<int:event_id>/notify/": "events",
+    "events/<int:event_id>/messages/": "events",
+    "events/<int:event_id>/investigation/": "events",
+    "events/<int:event_id>/investigation/review/": "events",
+    "events/<int:event_id>/investigation/timeline/": "events",
+    "events/<int:event_id>/investigation/causes/": "events",
+    "events/<int:event_id>/attachments/": "events",
+    "events/<int:event_id>/attachments/<int:attachment_id>/": "events",
+    "events/<int:event_id>/actions/": "events",
+    "events/<int:event_id>/actions/<int:action_id>/status/": "events",
     # -- events: analysis --
     # -- events: API --
 }
