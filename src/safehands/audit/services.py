@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -73,6 +74,37 @@ def audit_record(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change for `audit_record_bulk`: what `audit_record` takes, less actor and source."""
+
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str = ""
+    org_path: str = ""
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def audit_record_bulk(*, actor: Any, entries: Iterable[AuditEntry], source: str = "web",
+                      batch_size: int = 2000) -> int:
+    """The rows `audit_record` would write, one per entry, in a few inserts: for imports that
+    change thousands of rows in one transaction. Returns how many rows were written."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown audit source {source!r}")
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    user, username = (actor, actor.get_username()) if authenticated else (None, "")
+    rows = [AuditEvent(actor=user, actor_username=username, action=e.action,
+                       object_type=e.object_type, object_id=e.object_id,
+                       object_repr=e.object_repr[:300], org_path=e.org_path, source=source,
+                       before=_jsonable(e.before) if e.before is not None else None,
+                       after=_jsonable(e.after) if e.after is not None else None)
+            for e in entries]
+    AuditEvent.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
 
 
 READ_SOURCES = ("web", "api", "cli")
