@@ -147,6 +147,12 @@ ROUTES: dict[str, str] = {
     # Events: "events" routes are proven role by role and unit by unit in tests/events/
     # (test_permissions_pages.py, test_permissions_analysis.py, test_api.py).
     # -- events: pages --
+    "events/report/": "events",
+    "events/mine/": "events",
+    "events/mine/<int:event_id>/": "events",
+    "events/public/": "public",  # the public form: no account
+    "events/receipt/": "public",  # shown once, from the reporter's own session
+    "events/followup/<str:token>/": "public",  # the secret follow-up link is the key
     "events/units/<str:code>/queue/": "events",
     "events/<int:event_id>/": "events",
     "events/<int:event_id>/step/": "events",

@@ -3,6 +3,15 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from safehands.events import report_views
+
+urlpatterns: list[URLPattern] = [
+    path("report/", report_views.report, name="report"),
+    path("public/", report_views.public_report, name="public_report"),
+    path("receipt/", report_views.receipt, name="receipt"),
+    path("followup/<str:token>/", report_views.followup, name="followup"),
+    path("mine/", report_views.mine, name="mine"),
+    path("mine/<int:event_id>/", report_views.mine_detail, name="mine_detail"),
+]

@@ -134,6 +134,7 @@ class SecondFactorMiddleware:
 PUBLIC_PAGES = frozenset({
     "culture:answer", "culture:join", "culture:join_answer", "login",
     "oidc_authentication_init", "oidc_authentication_callback",
+    "events:public_report", "events:receipt", "events:followup",
 })
 
 
