@@ -182,6 +182,9 @@ SAFEHANDS_SESSION_IDLE_MINUTES = positive_whole_number(
 SAFEHANDS_SESSION_MAX_HOURS = positive_whole_number(
     "SAFEHANDS_SESSION_MAX_HOURS", os.environ.get("SAFEHANDS_SESSION_MAX_HOURS", "8"), "hours")
 SESSION_COOKIE_AGE = SAFEHANDS_SESSION_MAX_HOURS * 60 * 60
+# Roles granted on a unit are due for review this many days after the last review (Normen).
+SAFEHANDS_ROLE_REVIEW_DAYS = positive_whole_number(
+    "SAFEHANDS_ROLE_REVIEW_DAYS", os.environ.get("SAFEHANDS_ROLE_REVIEW_DAYS", "180"), "days")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS

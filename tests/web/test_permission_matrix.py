@@ -56,6 +56,7 @@ ROUTES: dict[str, str] = {
     "orgs/<str:code>/": "org",
     "orgs/<str:code>/members/": "org_manage",
     "orgs/<str:code>/members/<int:membership_id>/withdraw/": "org_manage",
+    "orgs/<str:code>/members/reviewed/": "org_manage",
     # The read log (audit.view, coordinators and admins): "audit" routes are proven for every
     # user and unit of this matrix in tests/audit/test_read_log_views.py.
     "orgs/<str:code>/read-log/": "audit",

@@ -41,6 +41,42 @@ def orgs_list(fmt: str) -> None:
             click.echo(f"{'  ' * unit.depth}{unit.code}  {unit.name}  ({unit.kind})")
 
 
+@orgs.command("roles-due")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Review interval in days (default: SAFEHANDS_ROLE_REVIEW_DAYS, 180).")
+@click.option("--mail", is_flag=True, help="Mail each unit's administrators their list.")
+@click.option("--base-url", default="", metavar="URL",
+              help="The site's address, for links in the mails (e.g. https://safehands.example).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text",
+              show_default=True)
+def orgs_roles_due(days: int | None, mail: bool, base_url: str, fmt: str) -> None:
+    """Units whose granted roles are due for review (Normen); run it from cron with --mail."""
+    django_setup()
+    from safehands.orgs.queries import role_reviewers, role_reviews_due
+    from safehands.orgs.services import role_review_reminders_send
+
+    due = role_reviews_due(days=days)
+    if fmt == "csv":
+        writer = csv_writer(sys.stdout)
+        writer.writerow(["code", "name", "roles", "last_reviewed", "due_on"])
+        for status in due:
+            last = status.last_review.reviewed_at.date().isoformat() if status.last_review \
+                else ""
+            writer.writerow([status.unit.code, status.unit.name, status.memberships, last,
+                             status.due_on.isoformat()])
+    else:
+        for status in due:
+            last = (f"last reviewed {status.last_review.reviewed_at:%Y-%m-%d}"
+                    if status.last_review else "never reviewed")
+            click.echo(f"{status.unit.code}  {status.unit.name}: {status.memberships} role(s), "
+                       f"{last}, due {status.due_on:%Y-%m-%d}")
+    click.echo(f"{len(due)} unit(s) due for a review of their roles.", err=True)
+    if mail:
+        sent = role_review_reminders_send(due=due, reviewers=lambda unit: role_reviewers(
+            unit=unit), base_url=base_url.rstrip("/"))
+        click.echo(f"Sent {sent} reminder mail(s).", err=True)
+
+
 @orgs.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and report; change nothing.")

@@ -88,3 +88,22 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.role} · {self.org_unit.code}"
+
+
+class RoleReview(models.Model):
+    """An administrator's confirmation that the roles granted on a unit were reviewed and are
+    still needed (Normen: access rights are reviewed at set intervals)."""
+
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="role_reviews")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField()
+    memberships = models.PositiveIntegerField(help_text="Roles granted on the unit then.")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        indexes = [models.Index(fields=["org_unit", "reviewed_at"], name="role_review_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit.code} reviewed {self.reviewed_at:%Y-%m-%d}"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, Max, Min, QuerySet
+from django.utils import timezone
 
 from safehands.core.errors import NotFound
 from safehands.orgs.access import PERMISSIONS, can, org_units_permitted, user_grants
-from safehands.orgs.models import PATH_SEPARATOR, ROLE_RANK, Membership, OrgUnit
+from safehands.orgs.models import PATH_SEPARATOR, ROLE_RANK, Membership, OrgUnit, Role, RoleReview
 
 ORG_UNIT_UNKNOWN = "There is no org unit with code '{code}'."
 
@@ -73,3 +77,70 @@ def membership_list(*, unit: OrgUnit) -> QuerySet[Membership]:
         .select_related("user", "org_unit")
         .order_by("org_unit__path", "user__username")
     )
+
+
+@dataclass(frozen=True)
+class RoleReviewStatus:
+    unit: OrgUnit
+    memberships: int
+    last_review: RoleReview | None
+    due_on: datetime.date
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_on <= timezone.localdate()
+
+
+def _review_days(days: int | None) -> int:
+    return days if days is not None else int(settings.SAFEHANDS_ROLE_REVIEW_DAYS)
+
+
+def role_review_status(*, unit: OrgUnit, days: int | None = None) -> RoleReviewStatus | None:
+    """When the roles granted on this unit are next due for review; None without roles.
+
+    A unit never reviewed is due from its oldest role's grant date plus the interval."""
+    granted = Membership.objects.filter(org_unit=unit).aggregate(n=Count("id"),
+                                                                 first=Min("created_at"))
+    if not granted["n"]:
+        return None
+    last = RoleReview.objects.filter(org_unit=unit).select_related("reviewed_by").first()
+    since = last.reviewed_at if last else granted["first"]
+    due = timezone.localtime(since).date() + datetime.timedelta(days=_review_days(days))
+    return RoleReviewStatus(unit=unit, memberships=granted["n"], last_review=last, due_on=due)
+
+
+def role_reviews_due(*, days: int | None = None,
+                     today: datetime.date | None = None) -> list[RoleReviewStatus]:
+    """Every unit with roles whose review is due by `today`, oldest first: three queries."""
+    today = today or timezone.localdate()
+    interval = datetime.timedelta(days=_review_days(days))
+    granted = {row["org_unit"]: row for row in Membership.objects.values("org_unit").annotate(
+        n=Count("id"), first=Min("created_at"))}
+    reviewed = dict(RoleReview.objects.filter(org_unit__in=granted).values("org_unit")
+                    .annotate(last=Max("reviewed_at")).values_list("org_unit", "last"))
+    due_ids = {}
+    for unit_id, row in granted.items():
+        due = timezone.localtime(reviewed.get(unit_id) or row["first"]).date() + interval
+        if due <= today:
+            due_ids[unit_id] = due
+    units = OrgUnit.objects.in_bulk(list(due_ids))
+    latest = {r.org_unit_id: r for r in RoleReview.objects.filter(org_unit__in=due_ids)
+              .select_related("reviewed_by").order_by("org_unit", "-reviewed_at")}
+    return sorted((RoleReviewStatus(unit=units[pk], memberships=granted[pk]["n"],
+                                    last_review=latest.get(pk), due_on=due)
+                   for pk, due in due_ids.items()), key=lambda s: (s.due_on, s.unit.code))
+
+
+def role_reviewers(*, unit: OrgUnit) -> list[Any]:
+    """Who is asked to review the roles of a unit: its administrators, or the nearest above."""
+    for prefix in _prefixes_up(unit):
+        admins = [m.user for m in Membership.objects.filter(
+            org_unit__path=prefix, role=Role.ADMIN, user__is_active=True).select_related("user")]
+        if admins:
+            return admins
+    return []
+
+
+def _prefixes_up(unit: OrgUnit) -> list[str]:
+    parts = [p for p in unit.path.split(PATH_SEPARATOR) if p]
+    return [PATH_SEPARATOR.join(parts[:i]) + PATH_SEPARATOR for i in range(len(parts), 0, -1)]

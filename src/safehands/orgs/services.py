@@ -10,13 +10,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from safehands.audit.services import audit_record, snapshot
 from safehands.core.csvtext import csv_open, csv_unreadable
 from safehands.core.errors import DomainError
 from safehands.core.tables import csv_writer, unescape_cell
 from safehands.orgs.access import authorize, forget_grants
-from safehands.orgs.models import CODE_PATTERN, PATH_SEPARATOR, Membership, OrgKind, OrgUnit, Role
+from safehands.orgs.models import (
+    CODE_PATTERN,
+    PATH_SEPARATOR,
+    Membership,
+    OrgKind,
+    OrgUnit,
+    Role,
+    RoleReview,
+)
 from safehands.orgs.signals import org_units_moved
 
 ORG_CSV_COLUMNS = ("code", "name", "kind", "parent_code")
@@ -311,6 +320,54 @@ def membership_revoke(*, membership: Membership, actor: Any, source: str = "web"
                  org_path=membership.org_unit.path, before=before, source=source)
     membership.delete()
     forget_grants(membership.user)
+
+
+@transaction.atomic
+def role_review_record(*, org_unit: OrgUnit, actor: Any, note: str = "",
+                       source: str = "web") -> RoleReview:
+    """Record that the roles granted on the unit were reviewed; it starts the next interval."""
+    authorize(actor, "membership.manage", org_unit)
+    review = RoleReview.objects.create(
+        org_unit=org_unit, reviewed_by=actor, reviewed_at=timezone.now(),
+        memberships=Membership.objects.filter(org_unit=org_unit).count(),
+        note=(note or "").strip()[:2000])
+    audit_record(actor=actor, action="orgs.roles.reviewed", target=org_unit,
+                 org_path=org_unit.path, after=snapshot(review, ["memberships", "note"]),
+                 source=source)
+    return review
+
+
+def role_review_reminders_send(*, due: list[Any], reviewers: Any,
+                               base_url: str = "") -> int:
+    """Mail each reviewer the units whose roles are due for review; one mail per person.
+
+    `reviewers(unit)` names who reviews a unit (its administrators, or the nearest above).
+    Returns the number of mails sent; a reviewer without an address is skipped and counted
+    in the audit row, so that an operator can see who was not reached.
+    """
+    from django.core.mail import send_mail
+
+    by_person: dict[Any, list[Any]] = {}
+    for status in due:
+        for person in reviewers(status.unit):
+            by_person.setdefault(person, []).append(status)
+    sent, unreachable = 0, []
+    for person, statuses in sorted(by_person.items(), key=lambda item: item[0].username):
+        if not person.email:
+            unreachable.append(person.username)
+            continue
+        lines = [f"- {s.unit.name} ({s.unit.code}): {s.memberships} role(s), due "
+                 f"{s.due_on:%Y-%m-%d} {base_url}/orgs/{s.unit.code}/" for s in statuses]
+        send_mail(
+            "Safehands: roles due for review",
+            "The roles granted on these units are due for review. Open each unit, withdraw "
+            "the roles nobody needs any more, and confirm the review on the page:\n\n"
+            + "\n".join(lines) + "\n", None, [person.email])
+        sent += 1
+    audit_record(actor=None, action="orgs.roles.reminded", object_type="orgs.rolereview",
+                 after={"units": [s.unit.code for s in due][:500], "mails": sent,
+                        "unreachable": unreachable}, source="cli")
+    return sent
 
 
 def org_csv_rows(units: Iterable[OrgUnit]) -> str:

@@ -20,8 +20,9 @@ from safehands.orgs.queries import (
     org_unit_get,
     org_unit_subtree_count,
     org_units_top_permitted,
+    role_review_status,
 )
-from safehands.orgs.services import membership_grant, membership_revoke
+from safehands.orgs.services import membership_grant, membership_revoke, role_review_record
 
 
 @login_required
@@ -47,6 +48,7 @@ def org_unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "children": org_unit_children(unit=unit),
         "subtree_count": org_unit_subtree_count(unit=unit),
         "memberships": membership_list(unit=unit) if show_members else None,
+        "role_review": role_review_status(unit=unit) if show_members else None,
         "may_manage": may_manage,
         "may_read_log": can(request.user, "audit.view", unit),
         "may_handle_events": can(request.user, "event.handle", unit),
@@ -88,4 +90,14 @@ def membership_revoke_view(request: HttpRequest, code: str, membership_id: int) 
         membership_revoke(membership=membership, actor=request.user, source="web")
         messages.success(request, _("The role of %(user)s here was withdrawn.") % {
             "user": membership.user.get_username()})
+    return redirect("orgs:detail", code=unit.code)
+
+
+@login_required
+@require_POST
+def role_review_view(request: HttpRequest, code: str) -> HttpResponse:
+    unit = org_unit_get(code=code)
+    role_review_record(org_unit=unit, actor=request.user, note=request.POST.get("note", ""))
+    messages.success(request, _("Recorded: the roles on %(unit)s were reviewed.") % {
+        "unit": unit.name})
     return redirect("orgs:detail", code=unit.code)
