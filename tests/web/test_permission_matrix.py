@@ -169,6 +169,14 @@ ROUTES: dict[str, str] = {
     "events/<int:event_id>/actions/<int:action_id>/status/": "events",
     # -- events: analysis --
     # -- events: API --
+    "api/v1/events/units/<code>/reports": "events",
+    "api/v1/events/units/<code>/counts": "events",
+    "api/v1/events/reports/<id>": "events",
+    "api/v1/events/reports/<id>/steps": "events",
+    "api/v1/events/reports/<id>/notification": "events",
+    "api/v1/events/reports/<id>/messages": "events",
+    "api/v1/events/reports/<id>/actions": "events",
+    "api/v1/events/reports/<id>/fhir": "events",
 }
 
 # Catalogue items are not org-scoped; these fill the code in signed-in routes.
