@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench load install clean messages
+.PHONY: demo test lint bench load install clean messages sbom
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,15 @@ bench: $(BENCH_STAMP) $(STAMP)
 # LOAD_USERS, LOAD_WORKERS, LOAD_PG and more: see load/run.sh.
 load: $(STAMP)
 	VENV=$(VENV) bash load/run.sh
+
+# The software bill of materials (CycloneDX 1.6 JSON) of what `pip install safehands` brings:
+# built from the plain-install venv of the benchmarks, so dev tools are not in it.
+SBOM := dist/safehands-sbom.cdx.json
+sbom: $(BENCH_STAMP) $(STAMP)
+	@mkdir -p dist
+	$(VENV)/bin/cyclonedx-py environment --pyproject pyproject.toml --of JSON \
+		--output-reproducible -o $(SBOM) $(BENCH_VENV)/bin/python
+	@echo "wrote $(SBOM)"
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .static safehands.sqlite3 .pytest_cache
