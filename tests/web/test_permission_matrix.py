@@ -168,6 +168,10 @@ ROUTES: dict[str, str] = {
     "events/<int:event_id>/actions/": "events",
     "events/<int:event_id>/actions/<int:action_id>/status/": "events",
     # -- events: analysis --
+    "events/units/<str:code>/analysis/": "events",
+    "events/units/<str:code>/analysis/<str:table>.csv": "events",
+    "events/units/<str:code>/analysis.xlsx": "events",
+    "events/units/<str:code>/analysis/charts/<str:chart>.<str:fmt>": "events",
     # -- events: API --
     "api/v1/events/units/<code>/reports": "events",
     "api/v1/events/units/<code>/counts": "events",
