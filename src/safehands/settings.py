@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from safehands.accounts.config import oidc_settings, positive_whole_number
+from safehands.core.logship import logging_config
 from safehands.core.suppression import parse_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -300,9 +301,10 @@ except ValueError:
 if SAFEHANDS_READ_LOG_DAYS < 1:
     raise ImproperlyConfigured("SAFEHANDS_READ_LOG_DAYS must be 1 or more")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("SAFEHANDS_LOG_LEVEL", "WARNING")},
-}
+# Copies of the audit trail and the read log to syslog or a JSON-lines file (Normen: logs
+# reviewed outside the system); a bad target stops the start with a message.
+try:
+    LOGGING = logging_config(os.environ.get("SAFEHANDS_AUDIT_SHIP", ""),
+                             level=os.environ.get("SAFEHANDS_LOG_LEVEL", "WARNING"))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None

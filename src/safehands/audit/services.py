@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from safehands.audit import shipping
 from safehands.audit.models import AuditEvent, ReadEvent, ReadKind, ReadPurpose, UnusualReason
+from safehands.core.bulk import bulk_insert
 
 SOURCES = ("web", "api", "cli", "import", "system")
 
@@ -62,7 +65,7 @@ def audit_record(
         object_id = object_id or str(target.pk)
         object_repr = object_repr or str(target)[:300]
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor if authenticated else None,
         actor_username=actor.get_username() if authenticated else "",
         action=action,
@@ -74,6 +77,8 @@ def audit_record(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
+    shipping.ship(shipping.TRAIL, [shipping.trail_row(event)])
+    return event
 
 
 @dataclass(frozen=True)
@@ -96,14 +101,20 @@ def audit_record_bulk(*, actor: Any, entries: Iterable[AuditEntry], source: str 
     if source not in SOURCES:
         raise ValueError(f"unknown audit source {source!r}")
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    user, username = (actor, actor.get_username()) if authenticated else (None, "")
-    rows = [AuditEvent(actor=user, actor_username=username, action=e.action,
-                       object_type=e.object_type, object_id=e.object_id,
-                       object_repr=e.object_repr[:300], org_path=e.org_path, source=source,
-                       before=_jsonable(e.before) if e.before is not None else None,
-                       after=_jsonable(e.after) if e.after is not None else None)
+    user_id, username = (actor.pk, actor.get_username()) if authenticated else (None, "")
+    rows = [{"actor_id": user_id, "actor_username": username, "action": e.action,
+             "object_type": e.object_type, "object_id": e.object_id,
+             "object_repr": e.object_repr[:300], "org_path": e.org_path, "source": source,
+             "before": _jsonable(e.before) if e.before is not None else None,
+             "after": _jsonable(e.after) if e.after is not None else None}
             for e in entries]
-    AuditEvent.objects.bulk_create(rows, batch_size=batch_size)
+    bulk_insert(AuditEvent, rows, batch_size=batch_size)
+    if shipping.TRAIL.isEnabledFor(logging.INFO):
+        at = timezone.now().isoformat()
+        shipping.ship(shipping.TRAIL, [
+            {"log": "audit", "id": None, "at": at, "actor": username, **{
+                k: row[k] for k in ("action", "object_type", "object_id", "org_path", "source",
+                                    "before", "after")}} for row in rows])
     return len(rows)
 
 
@@ -145,7 +156,7 @@ def read_event_create(
     names = ", ".join(str(o) for o in objects)
     if len(names) > READ_REPR_LIMIT:
         names = names[:READ_REPR_LIMIT - 1] + "…"
-    return ReadEvent.objects.create(
+    event = ReadEvent.objects.create(
         actor=actor if authenticated else None,
         actor_username=actor.get_username() if authenticated else "",
         kind=kind,
@@ -163,6 +174,8 @@ def read_event_create(
         unusual_reason=unusual_reason,
         granted_at=granted_at,
     )
+    shipping.ship(shipping.READS, [shipping.read_row(event)])
+    return event
 
 
 def read_log_days() -> int:
