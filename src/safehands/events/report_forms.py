@@ -106,7 +106,7 @@ class _ReportBase(forms.Form):
                                                             format="%H:%M"),
         input_formats=["%H:%M", "%H.%M", "%H:%M:%S"],
         error_messages={"required": OCCURRED_REQUIRED, "invalid": TIME_INVALID})
-    org_unit = forms.CharField(label=gettext_lazy("Where did it happen?"), required=False)
+    org_unit = forms.CharField(label=gettext_lazy("Place"), required=False)
     unit_search = forms.CharField(label=gettext_lazy("Find a place by name or code"),
                                   required=False, max_length=100)
     outcome = forms.ChoiceField(widget=forms.RadioSelect,

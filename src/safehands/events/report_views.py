@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from safehands.core.errors import AccessDenied, DomainError, NotFound
 from safehands.events import services
@@ -82,10 +83,11 @@ def plain_status(event: Event) -> PlainStatus:
         "The case is closed. The answer to you is below."))
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """A page that holds or is opened by a secret link: no referrer leaves it, no cache
-    keeps it."""
-    response["Referrer-Policy"] = "no-referrer"
+def _private(response: HttpResponse, *, secret_address: bool = True) -> HttpResponse:
+    """A page that holds a secret link: no cache keeps it. A page whose own address is the
+    secret also lets no referrer leave it."""
+    if secret_address:
+        response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"
     return response
 
@@ -166,7 +168,7 @@ def receipt(request: HttpRequest) -> HttpResponse:
     kept = request.session.pop(RECEIPT_KEY, None)
     if not kept:
         return _private(render(request, "events/receipt_missing.html",
-                               {"message": NO_RECEIPT}, status=404))
+                               {"message": NO_RECEIPT}, status=404), secret_address=False)
     link = request.build_absolute_uri(reverse("events:followup", args=[kept["token"]]))
     language = (get_language() or "en")[:2]
     unit_name = kept["unit_name_nb"] if language == "nb" and kept["unit_name_nb"] \
@@ -174,9 +176,14 @@ def receipt(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "events/receipt.html", {
         "receipt": kept, "link": link, "unit_name": unit_name,
         "expires": datetime.date.fromisoformat(kept["expires"]) if kept["expires"] else None,
-        "triage_days": triage_days()}))
+        "triage_days": triage_days()}), secret_address=False)
 
 
+# The reply needs no CSRF token: nothing ambient (no session, no cookie) authorises it, only
+# the secret in the URL, which a forging site would have to know already. Django's check could
+# not pass here anyway: under `Referrer-Policy: no-referrer` browsers send `Origin: null` with
+# every form the page posts.
+@csrf_exempt
 def followup(request: HttpRequest, token: str) -> HttpResponse:
     """The reporter's view through the secret link: status, answer, conversation, reply."""
     try:
