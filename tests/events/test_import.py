@@ -389,3 +389,21 @@ def test_more_rows_than_one_batch_are_all_written(demo_orgs, monkeypatch):
     changed = [row.replace("Fell", "Tripped") for row in rows]
     assert events_import(csv_text(*changed)).updated == 30
     assert Event.objects.filter(description__startswith="Tripped").count() == 30
+
+
+def test_local_times_at_the_daylight_saving_changes_import_once(demo_orgs):
+    text = csv_text(
+        "G-1,2024-03-31 02:30,2024-03-31 04:00,OUS-RH-MED,fall,low,true,In the gap.,closed",
+        "F-1,2024-10-27 02:30,2024-10-27 04:00,OUS-RH-MED,fall,low,true,In the fold.,closed")
+    assert events_import(text).created == 2
+    assert events_import(text).unchanged == 2
+
+
+def test_tabs_backslashes_and_line_ends_in_text_are_stored_as_they_are(demo_orgs):
+    description = 'Pump "A\\\\B"\tstopped.\nAlarm C:\\\\ward\\\\3 silent.'
+    text = csv_text('T-1,2024-03-01 10:00,2024-03-01 12:00,OUS-RH-MED,device,low,true,"'
+                    + description.replace('"', '""') + '",closed')
+    assert events_import(text, file="tab\tfile.csv").created == 1
+    assert Event.objects.get(reference="T-1").description == description
+    assert AuditEvent.objects.get(action="events.import").after["file"] == "tab\tfile.csv"
+    assert events_import(text).unchanged == 1
