@@ -183,6 +183,14 @@ SAFEHANDS_SESSION_IDLE_MINUTES = positive_whole_number(
 SAFEHANDS_SESSION_MAX_HOURS = positive_whole_number(
     "SAFEHANDS_SESSION_MAX_HOURS", os.environ.get("SAFEHANDS_SESSION_MAX_HOURS", "8"), "hours")
 SESSION_COOKIE_AGE = SAFEHANDS_SESSION_MAX_HOURS * 60 * 60
+# A patient-safety report's secret follow-up link works this many days; attachments to an
+# investigation are at most this many megabytes.
+SAFEHANDS_EVENT_FOLLOWUP_DAYS = positive_whole_number(
+    "SAFEHANDS_EVENT_FOLLOWUP_DAYS", os.environ.get("SAFEHANDS_EVENT_FOLLOWUP_DAYS", "365"),
+    "days")
+SAFEHANDS_EVENT_ATTACHMENT_MAX_BYTES = positive_whole_number(
+    "SAFEHANDS_EVENT_ATTACHMENT_MAX_MB", os.environ.get("SAFEHANDS_EVENT_ATTACHMENT_MAX_MB",
+                                                        "10"), "megabytes") * 1024 * 1024
 # Roles granted on a unit are due for review this many days after the last review (Normen).
 SAFEHANDS_ROLE_REVIEW_DAYS = positive_whole_number(
     "SAFEHANDS_ROLE_REVIEW_DAYS", os.environ.get("SAFEHANDS_ROLE_REVIEW_DAYS", "180"), "days")
