@@ -57,9 +57,11 @@ def setup(demo: bool, quiet: bool) -> None:
             raise click.ClickException(error.message) from error
         say(f"  {counts['org_units_created']} org units and {counts['users_created']} users "
             "created (existing ones kept)")
+        links: list[str] = []
         try:
             for module_name, step_counts in demo_steps_run().items():
                 say(f"  {module_name.rsplit('.', 2)[-2]}: {_counts(step_counts)}")
+                links += step_counts.get("links", []) if isinstance(step_counts, dict) else []
         except DomainError as error:
             raise click.ClickException(error.message) from error
         say("")
@@ -78,6 +80,11 @@ def setup(demo: bool, quiet: bool) -> None:
             two_step = " *" if account is not None and second_factor_required(account) else ""
             say(f"  {user.username:<20} {grants}{extra}  ({user.note}){two_step}")
         say("  * signs in with a code from an authenticator app too; set up at first sign-in.")
+        if links:
+            say("")
+            say("Demo links (open them after `safehands serve`, no sign-in needed):")
+            for link in links:
+                say(f"  {link}")
 
 
 def _counts(result: object) -> str:

@@ -23,6 +23,7 @@ DEMO_STEPS: list[str] = [
     "safehands.culture.demo:demo_load",
     "safehands.harm.demo:demo_load",
     "safehands.assessment.demo:demo_load",
+    "safehands.events.demo:demo_load",
 ]
 
 DEMO_PASSWORD = "safehands-demo"
