@@ -77,8 +77,8 @@ def plain_status(event: Event) -> PlainStatus:
             "The case has been closed without an investigation."))
     if status == Status.DUPLICATE:
         return PlainStatus(3, _("Closed"), _(
-            "Someone else reported the same event; your report is handled together with "
-            "theirs."))
+            "The same event was reported before; your report is handled together with that "
+            "one."))
     return PlainStatus(3, str(STEP_LABELS[3]), _(
         "The case is closed. The answer to you is below."))
 
