@@ -47,6 +47,8 @@ def test_reporting_returns_the_reference_and_the_follow_up_token_once(client, us
     assert body["reference"] == event.reference and body["status"] == "submitted"
     assert event.source == EventSource.API and event.reporter == users["nurse"]
     assert services.event_followup(body["followup_token"]) == event
+    assert body["followup_url"] == f"/events/followup/{body['followup_token']}/"
+    assert client.get(body["followup_url"]).status_code == 200
     assert list(event.factors.values_list("code", flat=True)) == ["team.handover"]
     assert AuditEvent.objects.get(action="event.reported").source == "api"
     client.force_login(users["handler"])

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import Discriminator
 
@@ -76,6 +77,7 @@ class ReceiptOut(Schema):
     status: str
     followup_token: str = Field(description="The reporter's key to the follow-up page and "
                                 "the conversation. Shown only in this answer: keep it.")
+    followup_url: str = Field(description="The follow-up page's path, with the token.")
     identity_numbers_masked: int
 
 
@@ -94,6 +96,8 @@ def event_report_api(request: HttpRequest, code: str, payload: ReportIn) -> Stat
     event = receipt.event
     return Status(201, {"id": event.pk, "reference": event.reference, "status": event.status,
                         "followup_token": receipt.followup_token,
+                        "followup_url": reverse("events:followup",
+                                                kwargs={"token": receipt.followup_token}),
                         "identity_numbers_masked": receipt.identity_numbers_masked})
 
 
