@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from safehands.audit.services import AuditEntry, audit_record, audit_record_bulk
 from safehands.catalogue.models import TargetArea
-from safehands.core.bulk import bulk_insert
+from safehands.core.bulk import bulk_change, bulk_insert
 from safehands.core.csvtext import csv_open, csv_unreadable
 from safehands.core.errors import Conflict, DomainError
 from safehands.events.content import OUTCOME_ORDER, taxonomy
@@ -898,16 +898,13 @@ def _write(to_create: list[_Report], to_update: list[tuple[_Report, dict[str, An
         report("write", done, total)
 
     for batch in _batches(to_update):
-        events = []
-        for r, old, _change in batch:
-            event = Event(pk=old["id"], category=types[r.values["event_type"]].group,
-                          target_area_id=areas[r.values["event_type"]],
-                          outcome_reported=r.values["outcome"], version=old["version"] + 1,
-                          updated_at=now, **r.values)
-            events.append(event)
-        Event.objects.bulk_update(events, [*COMPARED, "category", "target_area",
-                                           "outcome_reported", "identity_numbers_masked",
-                                           "version", "updated_at"], batch_size=500)
+        bulk_change(Event, [
+            {"pk": old["id"], "category": types[r.values["event_type"]].group,
+             "target_area_id": areas[r.values["event_type"]],
+             "outcome_reported": r.values["outcome"], "version": old["version"] + 1,
+             "updated_at": now, **r.values} for r, old, _change in batch],
+            [*COMPARED, "category", "target_area_id", "outcome_reported",
+             "identity_numbers_masked", "version", "updated_at"])
         bulk_insert(EventTransition, [
             {"event_id": old["id"], "from_status": old["status"],
              "to_status": r.values["status"], "actor_id": user_id, "note": note, "at": now}
