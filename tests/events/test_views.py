@@ -104,11 +104,12 @@ def test_queue_shows_overdue_deadlines_and_filters_on_them(client, report, peopl
 def test_queue_names_a_bad_filter_and_still_answers(client, report, people):
     report()
     _login(client, people["handler"])
-    response = client.get("/events/units/H1/queue/?unit=W3&outcome=catastrophic")
+    response = client.get("/events/units/H1/queue/?unit=W3&outcome=catastrophic&page=x")
     assert response.status_code == 200
     page = _text(response)
     assert "There is no unit &#x27;W3&#x27; at or below Hospital One." in page
     assert "Outcome: Select a valid choice." in page
+    assert "Page: Enter a whole number." in page
     assert 'role="alert"' in page
 
 
