@@ -313,7 +313,7 @@ def test_the_follow_up_page_shows_the_status_in_plain_language(client, report):
     assert response.status_code == 200
     assert receipt.event.reference in html
     assert '<li class="current" aria-current="step">Received</li>' in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["Cache-Control"] == "no-store"
     assert receipt.event.description not in html  # a leaked link does not leak the report
 
@@ -357,7 +357,7 @@ def test_a_wrong_link_gets_one_plain_404(client, report, token):
     response = client.get(f"/events/followup/{token}/")
     assert response.status_code == 404
     assert b"This follow-up link is not valid or has expired." in response.content
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["Cache-Control"] == "no-store"
     assert b"Ward One" not in response.content
 
@@ -380,7 +380,7 @@ def test_the_reporter_replies_through_the_link(client, report, people):
                          actor=people["handler"])
     response = client.post(_url(receipt), {"text": "The one by room 12."})
     assert response.status_code == 302 and response["Location"] == _url(receipt)
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     reply = EventMessage.objects.get(author_kind="reporter")
     assert reply.text == "The one by room 12." and reply.author is None
     html = client.get(_url(receipt)).content.decode()
@@ -389,14 +389,19 @@ def test_the_reporter_replies_through_the_link(client, report, people):
     assert "The people handling your report" in html and "Handler" not in html
 
 
-def test_a_reply_from_a_page_without_referrer_is_not_refused_as_forged(report):
-    """Under no-referrer browsers post with `Origin: null`; the link, not a cookie, is the
-    key, so the reply needs no CSRF token."""
+def test_a_reply_carries_the_pages_csrf_token_and_a_forged_one_is_refused(report):
+    """The page sends its origin to itself only, so its own forms pass the CSRF check; a
+    post from elsewhere without the page's token is refused."""
     from django.test import Client
 
     receipt = report()
     strict = Client(enforce_csrf_checks=True)
-    response = strict.post(_url(receipt), {"text": "Any news?"}, HTTP_ORIGIN="null")
+    page = strict.get(_url(receipt))
+    token = page.cookies["csrftoken"].value if "csrftoken" in page.cookies else \
+        next(iter(page.cookies.values())).value
+    forged = strict.post(_url(receipt), {"text": "Forged"})
+    assert forged.status_code == 403 and not EventMessage.objects.exists()
+    response = strict.post(_url(receipt), {"text": "Any news?", "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert EventMessage.objects.get().text == "Any news?"
 

@@ -22,7 +22,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 
 from safehands.core.errors import AccessDenied, DomainError, NotFound
 from safehands.events import services
@@ -85,9 +84,10 @@ def plain_status(event: Event) -> PlainStatus:
 
 def _private(response: HttpResponse, *, secret_address: bool = True) -> HttpResponse:
     """A page that holds a secret link: no cache keeps it. A page whose own address is the
-    secret also lets no referrer leave it."""
+    secret sends its address to no other site (`same-origin`: its own forms still carry
+    their origin, so the CSRF check, the language switch and sign-out work there)."""
     if secret_address:
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 
@@ -179,11 +179,6 @@ def receipt(request: HttpRequest) -> HttpResponse:
         "triage_days": triage_days()}), secret_address=False)
 
 
-# The reply needs no CSRF token: nothing ambient (no session, no cookie) authorises it, only
-# the secret in the URL, which a forging site would have to know already. Django's check could
-# not pass here anyway: under `Referrer-Policy: no-referrer` browsers send `Origin: null` with
-# every form the page posts.
-@csrf_exempt
 def followup(request: HttpRequest, token: str) -> HttpResponse:
     """The reporter's view through the secret link: status, answer, conversation, reply."""
     try:
