@@ -39,6 +39,7 @@ from safehands.catalogue.models import TargetArea
 from safehands.core.bulk import bulk_change, bulk_insert
 from safehands.core.csvtext import csv_open, csv_unreadable
 from safehands.core.errors import Conflict, DomainError
+from safehands.core.tables import unescape_cell
 from safehands.events.content import OUTCOME_ORDER, taxonomy
 from safehands.events.models import (
     OPEN_STATUSES,
@@ -606,7 +607,9 @@ class _Checker:
             if name in columns.constant:
                 return columns.constant[name]
             index = columns.index.get(name)
-            return cells[index].strip() if index is not None and index < size else ""
+            # A file Safehands wrote has an apostrophe before formula-like cells.
+            return unescape_cell(cells[index].strip()) if index is not None and index < size \
+                else ""
 
         bad = False
 
