@@ -284,3 +284,57 @@ def test_analysis_get_bundles_every_table(add, tree, bed_days, people):
     assert [r.period for r in result.periods] == ["2026-Q1"]
     assert result.has_bed_days
     assert result.factors[0].code == "team.handover"
+
+
+def test_bed_day_spans_are_unbroken_runs_of_months(tree, bed_days):
+    for period in ("2025-11", "2025-12", "2026-01", "2026-03"):
+        bed_days("W1", period, 900)
+    bed_days("W2", "2026-02", 400, measure="falls.injury_rate")
+    spans = sorted(analysis.bed_day_spans(Scope(tree["H1"])))
+    w1, w2 = tree["W1"].pk, tree["W2"].pk
+    assert sorted(spans) == sorted([
+        (w1, at("2025-11-01 00:00"), at("2026-02-01 00:00")),
+        (w1, at("2026-03-01 00:00"), at("2026-04-01 00:00")),
+        (w2, at("2026-02-01 00:00"), at("2026-03-01 00:00")),
+    ])
+
+
+def test_events_in_a_month_without_bed_days_are_not_in_the_rate(add, tree, bed_days):
+    # W1 reports bed days for January and March, not February. Events at the edges of the
+    # months on Oslo's clock (summer time from 29 March) fall where they belong.
+    bed_days("W1", "2026-01", 1000)
+    bed_days("W1", "2026-03", 500)
+    add("W1", "2026-01-01 00:10")
+    add("W1", "2026-01-31 23:50")
+    add("W1", "2026-02-15 12:00")
+    add("W1", "2026-03-31 23:50")  # 21:50 UTC, still March
+    add("W1", "2026-04-01 00:10")  # 22:10 UTC on 31 March, but April: no bed days
+    cells = {c.month: (c.events, c.with_bed_days) for c in analysis.month_cells(
+        Scope(tree["H1"]))}
+    assert cells == {date(2026, 1, 1): (2, 2), date(2026, 2, 1): (1, 0),
+                     date(2026, 3, 1): (1, 1), date(2026, 4, 1): (1, 0)}
+    quarter = analysis.stats_rows(Scope(tree["H1"]), by="quarter")
+    assert [(r.period, r.events, r.bed_days, r.events_per_1000_bed_days) for r in quarter] == [
+        ("2026-Q1", 4, 1500.0, pytest.approx(3 / 1.5)), ("2026-Q2", 1, None, None)]
+
+
+def test_a_unit_alone_and_a_period_bound_the_cells(add, tree, bed_days):
+    bed_days("H1", "2026-01", 300)
+    add("H1", "2026-01-10 12:00")
+    add("W1", "2026-01-10 12:00")
+    add("H1", "2026-02-10 12:00")
+    alone = analysis.month_cells(Scope(tree["H1"], subtree=False, date_to=date(2026, 1, 31)))
+    assert [(c.month, c.events, c.with_bed_days, c.known) for c in alone] == [
+        (date(2026, 1, 1), 1, 1, 1)]
+
+
+def test_counts_from_cells_match_the_counts_of_the_database(add, tree):
+    add("W1", "2026-01-10 12:00", outcome="severe", reached_patient=None)
+    add("W1", "2026-02-11 12:00", outcome="none", reached_patient=False)
+    add("W2", "2026-02-12 12:00", event_type="medication", outcome="low")
+    scope = Scope(tree["H1"])
+    cells = analysis.month_cells(scope)
+    for name in ("event_type", "outcome"):
+        assert analysis.counts_from_cells(cells, name) == analysis.counts_by(scope, name)
+    result = analysis.analysis_get(scope)
+    assert result.near_miss == analysis.near_miss_share(scope)
