@@ -45,8 +45,12 @@ FactorCode = Literal[tuple(taxonomy().factors)]  # type: ignore[valid-type]
 OutcomeCode = Literal[OUTCOME_ORDER]  # type: ignore[valid-type]
 StatusCode = Literal[tuple(EventStatus.values)]  # type: ignore[valid-type]
 StrengthCode = Literal[tuple(ActionStrength.values)]  # type: ignore[valid-type]
-_SAID = {"pattern": r"\S"}
-_EMAIL = {"pattern": r"^$|^[^\s@]+@[^\s@]+$"}
+# The characters Python's str.strip() removes (str.isspace), spelled out because "\s" means
+# other sets in other regex engines (the browser's, pydantic's, the fuzzer's). The schema
+# and the validation then agree exactly with the services, which strip and then check.
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+SAID = rf"[^{_SPACE}]"  # says something: not empty, not only spaces
+EMAIL = rf"^$|^[^@{_SPACE}]+@[^@{_SPACE}]+$"  # an address the service takes, or none
 EVENT_ID = Path(..., ge=1, le=2**63 - 1, description="The report's id")
 
 
@@ -60,14 +64,14 @@ class ReportIn(Schema):
     event_type: EventType
     occurred_at: datetime.datetime = Field(
         description="When it happened; not in the future, not before 2000.")
-    description: str = Field(max_length=services.DESCRIPTION_LIMIT, json_schema_extra=_SAID)
+    description: str = Field(max_length=services.DESCRIPTION_LIMIT, pattern=SAID)
     outcome: OutcomeCode
     reached_patient: bool | None = Field(
         None, description="false for a near miss (it did not reach the patient).")
     immediate_actions: str = Field("", max_length=services.DESCRIPTION_LIMIT)
     factors: list[FactorCode] = Field([], max_length=len(taxonomy().factors))
     anonymous: bool = Field(False, description="Keep no link to the reporter's account.")
-    reporter_email: str = Field("", max_length=254, json_schema_extra=_EMAIL,
+    reporter_email: str = Field("", max_length=254, pattern=EMAIL,
                                 description="Where to mail that there is an answer.")
 
 
@@ -301,7 +305,7 @@ class TriageIn(_StepBase):
 
 class ReasonedStepIn(_StepBase):
     step: Literal["reject", "send_back", "reopen"]
-    note: str = Field(max_length=services.DESCRIPTION_LIMIT, json_schema_extra=_SAID,
+    note: str = Field(max_length=services.DESCRIPTION_LIMIT, pattern=SAID,
                       description="Why; the reporter and the audit trail see it.")
 
 
@@ -316,14 +320,14 @@ class PlainStepIn(_StepBase):
 
 class FeedbackStepIn(_StepBase):
     step: Literal["request_approval"]
-    feedback: str = Field(max_length=services.DESCRIPTION_LIMIT, json_schema_extra=_SAID,
+    feedback: str = Field(max_length=services.DESCRIPTION_LIMIT, pattern=SAID,
                           description="Plain-language feedback to the reporter.")
 
 
 class CloseIn(_StepBase):
     step: Literal["close"]
     feedback: str | None = Field(None, max_length=services.DESCRIPTION_LIMIT,
-                                 json_schema_extra=_SAID,
+                                 pattern=SAID,
                                  description="Changes the feedback; default: as written.")
 
 
@@ -370,7 +374,7 @@ def event_step_api(request: HttpRequest, payload: StepIn,
 
 
 class NotificationIn(Schema):
-    reference: str = Field(max_length=100, json_schema_extra=_SAID, description=(
+    reference: str = Field(max_length=100, pattern=SAID, description=(
         "The reference the supervisory authority's notification form returned."))
 
 
@@ -392,7 +396,7 @@ def event_notify_api(request: HttpRequest, payload: NotificationIn,
 
 
 class MessageIn(Schema):
-    text: str = Field(max_length=services.DESCRIPTION_LIMIT, json_schema_extra=_SAID)
+    text: str = Field(max_length=services.DESCRIPTION_LIMIT, pattern=SAID)
 
 
 @router.post("/reports/{id}/messages", response={201: MessageOut},
@@ -406,8 +410,8 @@ def message_add_api(request: HttpRequest, payload: MessageIn,
 
 
 class EventActionIn(Schema):
-    what: str = Field(max_length=500, json_schema_extra=_SAID)
-    owner: str = Field(max_length=200, json_schema_extra=_SAID)
+    what: str = Field(max_length=500, pattern=SAID)
+    owner: str = Field(max_length=200, pattern=SAID)
     due_date: datetime.date | None = None
     strength: StrengthCode
 
