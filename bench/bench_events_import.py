@@ -60,6 +60,23 @@ def reports_csv(rows: int, units: list[str], *, changed_every: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _backend_cpu(connection) -> float | None:
+    """CPU seconds the database server's process for this connection has used, when the
+    server runs on this machine (PostgreSQL: one process per connection): with the client's
+    own CPU, what the import costs whatever else the machine is running."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(database_url: str, rows: int) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safehands.settings")
@@ -96,13 +113,19 @@ def run(database_url: str, rows: int) -> None:
 
     start = time.perf_counter()
     cpu = time.process_time()
+    db_cpu = _backend_cpu(connection)
     summary = events_import(text, file="bench.csv", progress=progress)
     elapsed = time.perf_counter() - start
     assert summary.created == rows and not summary.problem_count, summary.as_dict()
+    db_after = _backend_cpu(connection)
+    db_text = (f", database server CPU {db_after - db_cpu:.1f} s"
+               if db_cpu is not None and db_after is not None else "")
     print(f"  IMPORT {rows:,} reports (checked, created, audited): {elapsed:.1f} s "
           f"({rows / elapsed:,.0f} reports/s; target < 30 s for 100,000 on PostgreSQL); "
           "stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
-          + f"; Python CPU {time.process_time() - cpu:.1f} s", flush=True)
+          + f"; Python CPU {time.process_time() - cpu:.1f} s{db_text}; load average "
+          + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs",
+          flush=True)
     print(f"  stored: {Event.objects.count():,} events, {EventDeadline.objects.count():,} "
           f"deadlines, {AuditEvent.objects.filter(action='event.imported').count():,} audit "
           f"rows; {summary.identity_numbers_masked:,} identity numbers masked", flush=True)
