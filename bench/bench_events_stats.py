@@ -192,8 +192,10 @@ def run(database_url: str, reports: int, units: int, months: int) -> None:
                   lambda: stats("--org", "NAT", "--subtree", "--by", "month"))
     with open(out, encoding="utf-8") as handle:
         lines = sum(1 for _ in handle) - 1
-    print(f"  STATS.csv: {lines:,} rows; target under {TARGET_S:.0f} s: "
-          f"{'met' if best < TARGET_S else 'MISSED'}", flush=True)
+    verdict = "met" if best < TARGET_S else "MISSED"
+    if connection.vendor != "postgresql" or reports < 1_000_000:
+        verdict = "applies to 1,000,000 reports on PostgreSQL"
+    print(f"  STATS.csv: {lines:,} rows; target under {TARGET_S:.0f} s: {verdict}", flush=True)
     _timed("events stats --org NAT --subtree --by quarter",
            lambda: stats("--org", "NAT", "--subtree", "--by", "quarter"))
     _timed(f"events stats --org {region.code} --subtree --by month",
