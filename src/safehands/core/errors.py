@@ -9,6 +9,8 @@ class DomainError(Exception):
     """A rule of the programme was broken; `message` is for people, `extra` for machines."""
 
     def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+        # A lazily translated message is put into words now, in the language of the request.
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.extra = extra or {}

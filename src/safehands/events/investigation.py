@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from safehands.assessment.models import Action
 from safehands.assessment.services import action_create, action_update
@@ -37,17 +38,18 @@ from safehands.events.models import (
 from safehands.events.services import check_factors
 from safehands.orgs.access import authorize
 
-NOT_UNDER_INVESTIGATION = ("The investigation can be changed while the event is under "
+NOT_UNDER_INVESTIGATION = _lazy("The investigation can be changed while the event is under "
                            "investigation or its actions are open; this one is {status}.")
-TEXT_REQUIRED = "The {field} is empty."
-TIME_REQUIRED = "Give the time of the timeline entry."
-STRENGTH_UNKNOWN = "'{value}' is not an action strength; use one of {allowed}."
-ATTACHMENT_EMPTY = "The file {name} is empty."
-ATTACHMENT_TOO_LARGE = "The file {name} is {size} MB; attachments may be at most {limit} MB."
-ATTACHMENT_TYPE = ("The file {name} is not a PDF, PNG, JPEG or plain-text file; other kinds of "
-                   "file are not accepted.")
-ATTACHMENT_NOT_FOUND = "There is no such attachment on this report."
-ACTION_NOT_FOUND = "There is no such action on this report."
+TEXT_REQUIRED = _lazy("The {field} is empty.")
+TIME_REQUIRED = _lazy("Give the time of the timeline entry.")
+STRENGTH_UNKNOWN = _lazy("'{value}' is not an action strength; use one of {allowed}.")
+ATTACHMENT_EMPTY = _lazy("The file {name} is empty.")
+ATTACHMENT_TOO_LARGE = _lazy("The file {name} is {size} MB; attachments may be at most {limit} MB.")
+ATTACHMENT_TYPE = _lazy(
+    "The file {name} is not a PDF, PNG, JPEG or plain-text file; other kinds of file are "
+    "not accepted.")
+ATTACHMENT_NOT_FOUND = _lazy("There is no such attachment on this report.")
+ACTION_NOT_FOUND = _lazy("There is no such action on this report.")
 
 WORK_STATUSES = (Status.INVESTIGATING, Status.ACTIONS_OPEN)
 ATTACHMENT_TYPES = {  # content type: the bytes a real file of that kind starts with

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from safehands.audit.services import audit_record, snapshot
 from safehands.catalogue.models import TargetArea
@@ -40,36 +41,42 @@ from safehands.events.workflow import STEP_NOT_ALLOWED, step_get
 from safehands.orgs.access import authorize, can
 from safehands.orgs.models import PATH_SEPARATOR, OrgUnit
 
-DESCRIPTION_REQUIRED = "Say what happened: the description is empty."
-DESCRIPTION_TOO_LONG = "The description is longer than {limit} characters; shorten it."
-OCCURRED_REQUIRED = "Say when it happened."
-OCCURRED_IN_FUTURE = "The time it happened ({value}) is in the future."
-OCCURRED_TOO_OLD = "The time it happened ({value}) is before {limit}; check the year."
-OCCURRED_AFTER_REPORTED = "It cannot have happened ({occurred}) after it was reported ({reported})."
-TYPE_UNKNOWN = "'{value}' is not an event type; use one of {allowed}."
-OUTCOME_UNKNOWN = "'{value}' is not an outcome; use one of {allowed}."
-FACTOR_UNKNOWN = "'{value}' is not a contributing factor; use one of {allowed}."
-REPORTER_KIND_UNKNOWN = "'{value}' is not a kind of reporter; use one of {allowed}."
-EMAIL_INVALID = "'{value}' is not an e-mail address."
-UNIT_INACTIVE = "{unit} no longer takes reports; choose the unit where it happened now."
-HANDLER_REQUIRED = "Choose who handles the report."
-HANDLER_NO_RIGHTS = "{user} cannot handle reports of {unit}: they need the coordinator role there."
-REASON_REQUIRED = "Say why; the reporter and the audit trail will see the reason."
-DUPLICATE_REQUIRED = "Name the report this one repeats."
-DUPLICATE_ITSELF = "A report cannot be a duplicate of itself."
-DUPLICATE_ELSEWHERE = "The report it repeats must be of the same organisation."
-FEEDBACK_REQUIRED = ("Write the feedback to the reporter before closing: what was found and "
+DESCRIPTION_REQUIRED = _lazy("Say what happened: the description is empty.")
+DESCRIPTION_TOO_LONG = _lazy("The description is longer than {limit} characters; shorten it.")
+OCCURRED_REQUIRED = _lazy("Say when it happened.")
+OCCURRED_IN_FUTURE = _lazy("The time it happened ({value}) is in the future.")
+OCCURRED_TOO_OLD = _lazy("The time it happened ({value}) is before {limit}; check the year.")
+OCCURRED_AFTER_REPORTED = _lazy(
+    "It cannot have happened ({occurred}) after it was reported "
+    "({reported}).")
+TYPE_UNKNOWN = _lazy("'{value}' is not an event type; use one of {allowed}.")
+OUTCOME_UNKNOWN = _lazy("'{value}' is not an outcome; use one of {allowed}.")
+FACTOR_UNKNOWN = _lazy("'{value}' is not a contributing factor; use one of {allowed}.")
+REPORTER_KIND_UNKNOWN = _lazy("'{value}' is not a kind of reporter; use one of {allowed}.")
+EMAIL_INVALID = _lazy("'{value}' is not an e-mail address.")
+UNIT_INACTIVE = _lazy("{unit} no longer takes reports; choose the unit where it happened now.")
+HANDLER_REQUIRED = _lazy("Choose who handles the report.")
+HANDLER_NO_RIGHTS = _lazy(
+    "{user} cannot handle reports of {unit}: they need the coordinator role "
+    "there.")
+REASON_REQUIRED = _lazy("Say why; the reporter and the audit trail will see the reason.")
+DUPLICATE_REQUIRED = _lazy("Name the report this one repeats.")
+DUPLICATE_ITSELF = _lazy("A report cannot be a duplicate of itself.")
+DUPLICATE_ELSEWHERE = _lazy("The report it repeats must be of the same organisation.")
+FEEDBACK_REQUIRED = _lazy("Write the feedback to the reporter before closing: what was found and "
                      "what is being done, in plain language.")
-ACTIONS_REQUIRED = "Add at least one action before moving on to the actions."
-FOUR_EYES = ("An event with severe harm or death is closed by someone other than its handler: "
+ACTIONS_REQUIRED = _lazy("Add at least one action before moving on to the actions.")
+FOUR_EYES = _lazy("An event with severe harm or death is closed by someone other than its handler: "
              "ask another coordinator to approve.")
-CHANGED_MEANWHILE = ("Someone else changed this report while you had it open (version {have}, "
+CHANGED_MEANWHILE = _lazy("Someone else changed this report while you had it open (version {have}, "
                      "now {now}); reload it and try again.")
-MESSAGE_REQUIRED = "The message is empty."
-FOLLOWUP_INVALID = "This follow-up link is not valid or has expired."
-NOTIFICATION_REFERENCE_REQUIRED = "Give the reference the supervisory authority's form returned."
-NOTHING_TO_NOTIFY = "No statutory notification is due for this event."
-NOT_FOUND = "There is no such report, or you do not have access to it."
+MESSAGE_REQUIRED = _lazy("The message is empty.")
+FOLLOWUP_INVALID = _lazy("This follow-up link is not valid or has expired.")
+NOTIFICATION_REFERENCE_REQUIRED = _lazy(
+    "Give the reference the supervisory authority's form "
+    "returned.")
+NOTHING_TO_NOTIFY = _lazy("No statutory notification is due for this event.")
+NOT_FOUND = _lazy("There is no such report, or you do not have access to it.")
 
 DESCRIPTION_LIMIT = 20000
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.get_fixed_timezone(0))
