@@ -122,7 +122,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass(frozen=True)
 class Source:
     """Where a field comes from: the first of `headings` the file has (and, for a date, the
-    column holding its time of day); `invert` reads a yes/no column the other way round."""
+    column holding its time of day)."""
 
     headings: tuple[str, ...]
     time_headings: tuple[str, ...] = ()
