@@ -83,6 +83,8 @@ def test_an_anonymous_report_through_the_api_keeps_no_reporter(client, users):
      "occurred_at", "is in the future"),
     ({"occurred_at": "1999-12-31T12:00:00+00:00"}, "occurred_at", "before 2000"),
     ({"occurred_at": "yesterday"}, "occurred_at", None),
+    ({"occurred_at": "0001-01-01T00:00:00+14:00"}, "occurred_at", None),
+    ({"occurred_at": "9999-12-31T23:00:00-05:00"}, "occurred_at", None),
     ({"event_type": "alien_abduction"}, "event_type", None),
     ({"outcome": "catastrophic"}, "outcome", None),
     ({"factors": ["team.telepathy"]}, "factors", None),
@@ -440,5 +442,7 @@ def test_counts_filter_by_the_day_it_happened(client, users, report):
     assert _counts(client, "W1", f"?date_from={since}").json()["total"] == 1
     until = (now - datetime.timedelta(days=10)).date().isoformat()
     assert _counts(client, "W1", f"?date_to={until}").json()["total"] == 1
+    everything = _counts(client, "W1", "?date_from=0001-01-01&date_to=9999-12-31").json()
+    assert everything["total"] == 2  # days beyond the calendar's ends count nothing more
     reversed_ = _counts(client, "W1", f"?date_from={since}&date_to=2020-01-01")
     assert reversed_.status_code == 400 and reversed_.json()["extra"]["field"] == "date_from"

@@ -51,6 +51,10 @@ StrengthCode = Literal[tuple(ActionStrength.values)]  # type: ignore[valid-type]
 _SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 SAID = rf"[^{_SPACE}]"  # says something: not empty, not only spaces
 EMAIL = rf"^$|^[^@{_SPACE}]+@[^@{_SPACE}]+$"  # an address the service takes, or none
+# Times far outside any report are refused as shapes, before local-time arithmetic could
+# overflow; the service's own messages ("in the future", "check the year") cover the rest.
+OUTER_FIRST = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+OUTER_LAST = datetime.datetime(9000, 1, 1, tzinfo=datetime.UTC)
 EVENT_ID = Path(..., ge=1, le=2**63 - 1, description="The report's id")
 
 
@@ -63,6 +67,7 @@ def _event(request: HttpRequest, event_id: int) -> Event:
 class ReportIn(Schema):
     event_type: EventType
     occurred_at: datetime.datetime = Field(
+        ge=OUTER_FIRST, le=OUTER_LAST,
         description="When it happened; not in the future, not before 2000.")
     description: str = Field(max_length=services.DESCRIPTION_LIMIT, pattern=SAID)
     outcome: OutcomeCode

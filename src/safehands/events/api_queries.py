@@ -35,6 +35,8 @@ from safehands.orgs.reads import OWNING_KINDS, unusual_read
 
 STATUS_UNKNOWN = "'{value}' is not a status; use one of {allowed}."
 DATES_REVERSED = "The first day ({first}) is after the last ({last})."
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(9999, 12, 30)
 
 
 def event_list(*, unit: OrgUnit, status: str | None = None, event_type: str | None = None,
@@ -127,10 +129,13 @@ def event_counts(*, unit: OrgUnit, user: Any, date_from: date | None = None,
                           {"field": "date_from"})
     reports = Event.objects.filter(org_unit__path__startswith=unit.path,
                                    status__in=COUNTED_STATUSES)
+    # No report happened before 2000 (the services refuse it) or after the calendar's end:
+    # days beyond those bounds count nothing, so the bounds stand in for them.
     if date_from:
-        reports = reports.filter(occurred_at__gte=_day_start(date_from))
+        reports = reports.filter(occurred_at__gte=_day_start(max(date_from, FIRST_DAY)))
     if date_to:
-        reports = reports.filter(occurred_at__lt=_day_start(date_to + timedelta(days=1)))
+        last = min(date_to, LAST_DAY)
+        reports = reports.filter(occurred_at__lt=_day_start(last + timedelta(days=1)))
     types = list(taxonomy().event_types)
     per_type = dict.fromkeys(types, 0)
     per_outcome = dict.fromkeys(OUTCOME_ORDER, 0)
