@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from safehands.audit.services import AuditEntry, audit_record, audit_record_bulk
 from safehands.catalogue.models import TargetArea
@@ -82,36 +83,36 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "1", "ja", "j", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "nei", "f"})
 
 # Mapping files
-MAPPING_UNKNOWN = "There is no mapping '{value}': give a YAML file, or one of {shipped}."
-MAPPING_UNREADABLE = "{file}: not a YAML mapping file ({reason})."
-MAPPING_INVALID = "{file}: {key}: {problem}"
+MAPPING_UNKNOWN = _("There is no mapping '{value}': give a YAML file, or one of {shipped}.")
+MAPPING_UNREADABLE = _("{file}: not a YAML mapping file ({reason}).")
+MAPPING_INVALID = _("{file}: {key}: {problem}")
 # Files
-FILE_NOT_TEXT = ("{file}: not {encoding} text ({reason} at byte {start}); save it as UTF-8, "
-                 "or say the file's encoding in the mapping (encoding: cp1252).")
-COLUMNS_MISSING = ("The file lacks the column(s) {columns}; it needs {required}, or a mapping "
-                   "(--mapping) that names its columns or gives defaults.")
-FILE_EMPTY = "The file has no rows."
+FILE_NOT_TEXT = _("{file}: not {encoding} text ({reason} at byte {start}); save it as UTF-8, "
+                  "or say the file's encoding in the mapping (encoding: cp1252).")
+COLUMNS_MISSING = _("The file lacks the column(s) {columns}; it needs {required}, or a mapping "
+                    "(--mapping) that names its columns or gives defaults.")
+FILE_EMPTY = _("The file has no rows.")
 # Rows
-VALUE_MISSING = "The {field} is empty."
-REFERENCE_TOO_LONG = "The reference '{value}' is longer than {limit} characters."
-ORG_UNKNOWN = ("'{value}' is not an org unit{how}; map it to a code in the mapping's "
-               "values.org_code.")
-ORG_AMBIGUOUS = ("'{value}' is the name of more than one org unit ({codes}); map it to a code "
-                 "in the mapping's values.org_code.")
-ORG_NOT_PERMITTED = ("You may not import reports for {unit}: you need the coordinator role "
-                     "there.")
-STATUS_UNKNOWN = "'{value}' is not a status; use one of {allowed}."
-DATE_INVALID = "'{value}' is not a date or date and time (use YYYY-MM-DD HH:MM{formats})."
-TIME_INVALID = "'{value}' is not a time of day (use HH:MM)."
-REPORTED_IN_FUTURE = "The time it was reported ({value}) is in the future."
-BOOLEAN_INVALID = ("'{value}' is not true or false (use true or false, or leave it empty for "
-                   "unknown).")
-KEY_DUPLICATE = ("Reference '{reference}' of {org} appears more than once in the file "
-                 "(first on row {first}).")
-NOT_AN_IMPORT = ("Reference '{reference}' of {org} is a report made in Safehands, not an "
-                 "imported one; an import does not change it.")
-CHANGED_MEANWHILE = ("Reports of these units were changed while the file was being imported; "
-                     "nothing was imported. Run the import again.")
+VALUE_MISSING = _("The {field} is empty.")
+REFERENCE_TOO_LONG = _("The reference '{value}' is longer than {limit} characters.")
+ORG_UNKNOWN = _("'{value}' is not an org unit{how}; map it to a code in the mapping's "
+                "values.org_code.")
+ORG_AMBIGUOUS = _("'{value}' is the name of more than one org unit ({codes}); map it to a code "
+                  "in the mapping's values.org_code.")
+ORG_NOT_PERMITTED = _("You may not import reports for {unit}: you need the coordinator role "
+                      "there.")
+STATUS_UNKNOWN = _("'{value}' is not a status; use one of {allowed}.")
+DATE_INVALID = _("'{value}' is not a date or date and time (use YYYY-MM-DD HH:MM{formats}).")
+TIME_INVALID = _("'{value}' is not a time of day (use HH:MM).")
+REPORTED_IN_FUTURE = _("The time it was reported ({value}) is in the future.")
+BOOLEAN_INVALID = _("'{value}' is not true or false (use true or false, or leave it empty for "
+                    "unknown).")
+KEY_DUPLICATE = _("Reference '{reference}' of {org} appears more than once in the file "
+                  "(first on row {first}).")
+NOT_AN_IMPORT = _("Reference '{reference}' of {org} is a report made in Safehands, not an "
+                  "imported one; an import does not change it.")
+CHANGED_MEANWHILE = _("Reports of these units were changed while the file was being imported; "
+                      "nothing was imported. Run the import again.")
 IMPORTED_NOTE = "Imported from {file}."
 
 Progress = Callable[[str, int, int], None]
@@ -411,7 +412,9 @@ class ImportSummary:
     def add(self, problem: ImportProblem) -> None:
         self.problem_count += 1
         if len(self.problems) < PROBLEM_LIMIT:
-            self.problems.append(problem)
+            # Put into words now, in the language of the request that asked.
+            self.problems.append(ImportProblem(problem.row, problem.field, problem.value,
+                                               str(problem.message)))
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "dry_run": self.dry_run, "rows": self.rows,
@@ -800,7 +803,7 @@ def events_import(text: str, mapping: Mapping | None = None, *, actor: Any = Non
         return summary
 
     # One query for everything stored under the same keys.
-    unit_ids = {unit_id for unit_id, _ in reports}
+    unit_ids = {unit_id for unit_id, _reference in reports}
     stored: dict[tuple[int, str], dict[str, Any]] = {}
     for row in Event.objects.filter(org_unit_id__in=unit_ids).values(
             "id", "org_unit_id", "reference", "source", "version", *COMPARED).iterator(
@@ -867,7 +870,7 @@ def _write(to_create: list[_Report], to_update: list[tuple[_Report, dict[str, An
     now = timezone.now()
     types = taxonomy().event_types
     areas = _target_areas({r.values["event_type"] for r in to_create}
-                          | {r.values["event_type"] for r, _, _ in to_update})
+                          | {r.values["event_type"] for r, _old, _change in to_update})
     deadlines = _Deadlines(units)
     user = actor if getattr(actor, "is_authenticated", False) else None
     user_id = user.pk if user is not None else None
@@ -911,15 +914,15 @@ def _write(to_create: list[_Report], to_update: list[tuple[_Report, dict[str, An
         bulk_insert(EventTransition, [
             {"event_id": old["id"], "from_status": old["status"],
              "to_status": r.values["status"], "actor_id": user_id, "note": note, "at": now}
-            for r, old, _ in batch if old["status"] != r.values["status"]])
+            for r, old, _change in batch if old["status"] != r.values["status"]])
         # Deadlines follow the new status and outcome: unmet ones no longer due go, new
         # ones start; met ones stay as history.
-        ids = [old["id"] for _, old, _ in batch]
+        ids = [old["id"] for _report, old, _change in batch]
         existing: dict[int, dict[str, EventDeadline]] = {}
         for deadline in EventDeadline.objects.filter(event_id__in=ids):
             existing.setdefault(deadline.event_id, {})[deadline.code] = deadline
         drop, add = [], []
-        for r, old, _ in batch:
+        for r, old, _change in batch:
             wanted = deadlines.wanted(r.unit, r.values)
             have = existing.get(old["id"], {})
             drop += [d.pk for code, d in have.items() if code not in wanted and d.met_at is None]
