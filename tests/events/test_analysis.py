@@ -207,14 +207,17 @@ def test_stats_rows_by_month_quarter_and_year(add, tree, bed_days):
         analysis.stats_rows(scope, by="week")
 
 
-def test_a_rate_counts_only_events_of_units_that_report_bed_days(add, tree, bed_days):
-    # W1 reports 1000 bed days; W2 reports none. W2's events do not inflate H1's rate.
+def test_a_stats_row_rate_is_its_own_events_over_its_own_bed_days(add, tree, bed_days):
+    # W1 reports 1000 bed days; W2 reports none. The row can be checked from its columns;
+    # the u chart of the page counts only W1's events (see the monthly series).
     bed_days("W1", "2026-01", 1000)
     add("W1", "2026-01-10 12:00")
     add("W1", "2026-01-11 12:00")
     add("W2", "2026-01-12 12:00")
     (row,) = analysis.stats_rows(Scope(tree["H1"]), by="month")
-    assert (row.events, row.bed_days, row.events_per_1000_bed_days) == (3, 1000.0, 2.0)
+    assert (row.events, row.bed_days, row.events_per_1000_bed_days) == (3, 1000.0, 3.0)
+    (month,) = analysis.monthly_series(Scope(tree["H1"]))
+    assert month.per_1000_bed_days == 2.0
 
 
 def test_monthly_series_fills_months_without_events(add, tree, bed_days):
@@ -299,7 +302,7 @@ def test_bed_day_spans_are_unbroken_runs_of_months(tree, bed_days):
     ])
 
 
-def test_events_in_a_month_without_bed_days_are_not_in_the_rate(add, tree, bed_days):
+def test_months_fall_on_oslos_clock_and_quarters_sum_their_bed_days(add, tree, bed_days):
     # W1 reports bed days for January and March, not February. Events at the edges of the
     # months on Oslo's clock (summer time from 29 March) fall where they belong.
     bed_days("W1", "2026-01", 1000)
@@ -315,7 +318,7 @@ def test_events_in_a_month_without_bed_days_are_not_in_the_rate(add, tree, bed_d
                      date(2026, 3, 1): (1, 1), date(2026, 4, 1): (1, 0)}
     quarter = analysis.stats_rows(Scope(tree["H1"]), by="quarter")
     assert [(r.period, r.events, r.bed_days, r.events_per_1000_bed_days) for r in quarter] == [
-        ("2026-Q1", 4, 1500.0, pytest.approx(3 / 1.5)), ("2026-Q2", 1, None, None)]
+        ("2026-Q1", 4, 1500.0, pytest.approx(4 / 1.5)), ("2026-Q2", 1, None, None)]
 
 
 def test_a_unit_alone_and_a_period_bound_the_cells(add, tree, bed_days):

@@ -519,7 +519,9 @@ STATS_COLUMNS = ("period", "event_type", "outcome", "events", "near_misses", "be
 def stats_rows(scope: Scope, *, by: str = "month",
                cells: Iterable[Cell] | None = None) -> list[StatsRow]:
     """Events per period, type and outcome, with near misses and the rate per 1,000 bed
-    days of the period (over the events of units and months that report bed days)."""
+    days of the period: `events / bed_days × 1000` of the row itself, so that anyone can
+    check a row from its own columns. (The page's u chart counts only the events of units
+    and months that report bed days, as a control chart needs one population.)"""
     period_key(date(2000, 1, 1), by)  # refuse an unknown grouping before any query
     with _read_session():
         by_month = bed_days_by_month(scope)
@@ -535,10 +537,10 @@ def stats_rows(scope: Scope, *, by: str = "month",
         total[1] += cell.near_misses
         total[2] += cell.with_bed_days
     rows = []
-    for (period, event_type, outcome), (events, near, with_days) in sums.items():
+    for (period, event_type, outcome), (events, near, _with_days) in sums.items():
         bed_days = days.get(period) or None
         rows.append(StatsRow(period, event_type, outcome, events, near, bed_days,
-                             _rate(with_days, bed_days)))
+                             _rate(events, bed_days)))
     return sorted(rows, key=lambda r: (r.period, r.event_type, _outcome_rank(r.outcome)))
 
 
