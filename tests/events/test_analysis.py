@@ -9,8 +9,9 @@ import pytest
 from django.test import override_settings
 
 from safehands.core.errors import DomainError
-from safehands.events import analysis
-from safehands.events.analysis import Scope
+from safehands.events import analysis, rates
+from safehands.events import scope as event_scope
+from safehands.events.scope import Scope
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -76,7 +77,7 @@ def test_only_counted_statuses_count(add, people):
     event_step(event=duplicate, step="duplicate", actor=people["handler"],
                duplicate_of=rejected)
     scope = Scope(people["handler"].memberships.get().org_unit)
-    assert analysis.events_counted(scope).count() == 1
+    assert event_scope.events_counted(scope).count() == 1
     assert [(r.key, r.events) for r in analysis.counts_by(scope, "event_type")] == [("fall", 1)]
 
 
@@ -85,20 +86,20 @@ def test_an_event_belongs_to_its_oslo_month(add, tree):
     # is 23:30 UTC on 31 January, but February on the programme's clock.
     add("W1", "2026-01-31 23:30")
     add("W1", "2026-02-01 00:30")
-    cells = analysis.month_cells(Scope(tree["W1"]))
+    cells = rates.month_cells(Scope(tree["W1"]))
     assert [(c.month, c.events) for c in cells] == [(date(2026, 1, 1), 1),
                                                      (date(2026, 2, 1), 1)]
     january = Scope(tree["W1"], date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))
-    assert analysis.events_counted(january).count() == 1
+    assert event_scope.events_counted(january).count() == 1
 
 
 def test_subtree_or_the_unit_alone(add, tree):
     add("W1", "2026-01-10 12:00")
     add("W2", "2026-01-10 12:00", event_type="medication")
     add("W3", "2026-01-10 12:00")
-    assert analysis.events_counted(Scope(tree["H1"])).count() == 2
-    assert analysis.events_counted(Scope(tree["H1"], subtree=False)).count() == 0
-    assert analysis.events_counted(Scope(tree["NO"])).count() == 3
+    assert event_scope.events_counted(Scope(tree["H1"])).count() == 2
+    assert event_scope.events_counted(Scope(tree["H1"], subtree=False)).count() == 0
+    assert event_scope.events_counted(Scope(tree["NO"])).count() == 3
 
 
 def test_counts_by_type_outcome_target_area_and_category(add, tree):
@@ -173,11 +174,11 @@ def test_bed_days_prefer_falls_rate_and_sum_over_the_subtree(add, tree, bed_days
     bed_days("W1", "2026-01", 800, measure="falls.injury_rate")  # falls.rate wins
     bed_days("W2", "2026-01", 500, measure="falls.injury_rate")  # the only one: used
     bed_days("W2", "2026-02", 450)
-    assert analysis.bed_days_by_month(Scope(tree["H1"])) == {
+    assert rates.bed_days_by_month(Scope(tree["H1"])) == {
         date(2026, 1, 1): 1400.0, date(2026, 2, 1): 450.0}
-    assert analysis.bed_days_by_month(Scope(tree["W1"], subtree=False)) == {
+    assert rates.bed_days_by_month(Scope(tree["W1"], subtree=False)) == {
         date(2026, 1, 1): 900.0}
-    assert analysis.bed_days_by_month(Scope(tree["H2"])) == {}
+    assert rates.bed_days_by_month(Scope(tree["H2"])) == {}
 
 
 def test_stats_rows_by_month_quarter_and_year(add, tree, bed_days):
@@ -189,7 +190,7 @@ def test_stats_rows_by_month_quarter_and_year(add, tree, bed_days):
     add("W1", "2026-04-02 12:00")  # no bed days in April
     scope = Scope(tree["W1"])
     monthly = [(r.period, r.event_type, r.outcome, r.events, r.near_misses, r.bed_days,
-                r.events_per_1000_bed_days) for r in analysis.stats_rows(scope, by="month")]
+                r.events_per_1000_bed_days) for r in rates.stats_rows(scope, by="month")]
     assert monthly == [
         ("2026-01", "fall", "none", 1, 1, 1000.0, 1.0),
         ("2026-01", "fall", "low", 1, 0, 1000.0, 1.0),
@@ -197,14 +198,14 @@ def test_stats_rows_by_month_quarter_and_year(add, tree, bed_days):
         ("2026-04", "fall", "low", 1, 0, None, None),
     ]
     quarterly = [(r.period, r.outcome, r.events, r.bed_days, r.events_per_1000_bed_days)
-                 for r in analysis.stats_rows(scope, by="quarter")]
+                 for r in rates.stats_rows(scope, by="quarter")]
     assert quarterly == [("2026-Q1", "none", 1, 1500.0, pytest.approx(1 / 1.5)),
                          ("2026-Q1", "low", 2, 1500.0, pytest.approx(2 / 1.5)),
                          ("2026-Q2", "low", 1, None, None)]
-    yearly = [(r.period, r.outcome, r.events) for r in analysis.stats_rows(scope, by="year")]
+    yearly = [(r.period, r.outcome, r.events) for r in rates.stats_rows(scope, by="year")]
     assert yearly == [("2026", "none", 1), ("2026", "low", 3)]
     with pytest.raises(DomainError, match="'week' is not a way to group periods"):
-        analysis.stats_rows(scope, by="week")
+        rates.stats_rows(scope, by="week")
 
 
 def test_a_stats_row_rate_is_its_own_events_over_its_own_bed_days(add, tree, bed_days):
@@ -214,9 +215,9 @@ def test_a_stats_row_rate_is_its_own_events_over_its_own_bed_days(add, tree, bed
     add("W1", "2026-01-10 12:00")
     add("W1", "2026-01-11 12:00")
     add("W2", "2026-01-12 12:00")
-    (row,) = analysis.stats_rows(Scope(tree["H1"]), by="month")
+    (row,) = rates.stats_rows(Scope(tree["H1"]), by="month")
     assert (row.events, row.bed_days, row.events_per_1000_bed_days) == (3, 1000.0, 3.0)
-    (month,) = analysis.monthly_series(Scope(tree["H1"]))
+    (month,) = rates.monthly_series(Scope(tree["H1"]))
     assert month.per_1000_bed_days == 2.0
 
 
@@ -224,14 +225,14 @@ def test_monthly_series_fills_months_without_events(add, tree, bed_days):
     bed_days("W1", "2026-02", 700)
     add("W1", "2026-01-10 12:00")
     add("W1", "2026-03-10 12:00")
-    series = analysis.monthly_series(Scope(tree["W1"]))
+    series = rates.monthly_series(Scope(tree["W1"]))
     assert [(p.period, p.events, p.bed_days) for p in series] == [
         ("2026-01", 1, None), ("2026-02", 0, 700.0), ("2026-03", 1, None)]
     assert series[1].per_1000_bed_days == 0.0
-    bounded = analysis.monthly_series(Scope(tree["W1"], date_from=date(2025, 12, 1),
+    bounded = rates.monthly_series(Scope(tree["W1"], date_from=date(2025, 12, 1),
                                             date_to=date(2026, 1, 31)))
     assert [p.period for p in bounded] == ["2025-12", "2026-01"]
-    assert analysis.monthly_series(Scope(tree["W3"])) == []
+    assert rates.monthly_series(Scope(tree["W3"])) == []
 
 
 def test_reversed_period_is_refused(tree):
@@ -293,7 +294,7 @@ def test_bed_day_spans_are_unbroken_runs_of_months(tree, bed_days):
     for period in ("2025-11", "2025-12", "2026-01", "2026-03"):
         bed_days("W1", period, 900)
     bed_days("W2", "2026-02", 400, measure="falls.injury_rate")
-    spans = sorted(analysis.bed_day_spans(Scope(tree["H1"])))
+    spans = sorted(rates.bed_day_spans(Scope(tree["H1"])))
     w1, w2 = tree["W1"].pk, tree["W2"].pk
     assert sorted(spans) == sorted([
         (w1, at("2025-11-01 00:00"), at("2026-02-01 00:00")),
@@ -312,11 +313,11 @@ def test_months_fall_on_oslos_clock_and_quarters_sum_their_bed_days(add, tree, b
     add("W1", "2026-02-15 12:00")
     add("W1", "2026-03-31 23:50")  # 21:50 UTC, still March
     add("W1", "2026-04-01 00:10")  # 22:10 UTC on 31 March, but April: no bed days
-    cells = {c.month: (c.events, c.with_bed_days) for c in analysis.month_cells(
+    cells = {c.month: (c.events, c.with_bed_days) for c in rates.month_cells(
         Scope(tree["H1"]))}
     assert cells == {date(2026, 1, 1): (2, 2), date(2026, 2, 1): (1, 0),
                      date(2026, 3, 1): (1, 1), date(2026, 4, 1): (1, 0)}
-    quarter = analysis.stats_rows(Scope(tree["H1"]), by="quarter")
+    quarter = rates.stats_rows(Scope(tree["H1"]), by="quarter")
     assert [(r.period, r.events, r.bed_days, r.events_per_1000_bed_days) for r in quarter] == [
         ("2026-Q1", 4, 1500.0, pytest.approx(4 / 1.5)), ("2026-Q2", 1, None, None)]
 
@@ -326,7 +327,7 @@ def test_a_unit_alone_and_a_period_bound_the_cells(add, tree, bed_days):
     add("H1", "2026-01-10 12:00")
     add("W1", "2026-01-10 12:00")
     add("H1", "2026-02-10 12:00")
-    alone = analysis.month_cells(Scope(tree["H1"], subtree=False, date_to=date(2026, 1, 31)))
+    alone = rates.month_cells(Scope(tree["H1"], subtree=False, date_to=date(2026, 1, 31)))
     assert [(c.month, c.events, c.with_bed_days, c.known) for c in alone] == [
         (date(2026, 1, 1), 1, 1, 1)]
 
@@ -336,7 +337,7 @@ def test_counts_from_cells_match_the_counts_of_the_database(add, tree):
     add("W1", "2026-02-11 12:00", outcome="none", reached_patient=False)
     add("W2", "2026-02-12 12:00", event_type="medication", outcome="low")
     scope = Scope(tree["H1"])
-    cells = analysis.month_cells(scope)
+    cells = rates.month_cells(scope)
     for name in ("event_type", "outcome"):
         assert analysis.counts_from_cells(cells, name) == analysis.counts_by(scope, name)
     result = analysis.analysis_get(scope)

@@ -126,8 +126,9 @@ def events_stats_command(org_code: str, subtree: bool, by: str, date_from: str |
 
     django_setup()
     from safehands.core.errors import DomainError
-    from safehands.events.analysis import Scope, stats_rows
     from safehands.events.exports import stats_csv
+    from safehands.events.rates import stats_rows
+    from safehands.events.scope import Scope
     from safehands.orgs.queries import org_unit_get
 
     def day(text: str | None, option: str) -> date | None:

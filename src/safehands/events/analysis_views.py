@@ -22,8 +22,9 @@ from safehands.catalogue.models import TargetArea
 from safehands.core.errors import NotFound
 from safehands.core.suppression import threshold
 from safehands.events import charts, exports
-from safehands.events.analysis import GROUPINGS, Analysis, Scope, analysis_get
+from safehands.events.analysis import Analysis, analysis_get
 from safehands.events.content import taxonomy
+from safehands.events.scope import GROUPINGS, Scope
 from safehands.orgs.access import authorize, can
 from safehands.orgs.models import OrgUnit
 from safehands.orgs.queries import org_unit_ancestors, org_unit_get

@@ -25,8 +25,9 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from safehands.core.charts import chart_locale, spc_labels
-from safehands.events.analysis import CountRow, FactorRow, MonthPoint
+from safehands.events.analysis import CountRow, FactorRow
 from safehands.events.content import taxonomy
+from safehands.events.rates import MonthPoint
 from safehands.spc import qic
 from safehands.spc.errors import SpcInputError
 from safehands.spc.plot import VEGA_LITE_SCHEMA, vegalite_spec

@@ -17,8 +17,9 @@ from typing import Any, TextIO
 from django.utils.translation import gettext as _
 
 from safehands.core.tables import csv_writer
-from safehands.events.analysis import STATS_COLUMNS, Analysis, StatsRow
+from safehands.events.analysis import Analysis
 from safehands.events.content import taxonomy
+from safehands.events.rates import STATS_COLUMNS, StatsRow
 from safehands.measurement.rules import format_number
 
 TABLE_UNKNOWN = "There is no analysis table '{table}'; use one of {tables}."
