@@ -64,6 +64,7 @@ def _demo_load() -> dict:
     from safehands.cli.setup import CONTENT_STEPS
     from safehands.culture.models import SurveyRound
     from safehands.demo.load import demo_load, demo_steps_run
+    from safehands.events.models import Event
     from safehands.harm.models import GttTeam
     from safehands.orgs.models import OrgUnit
 
@@ -87,15 +88,20 @@ def _demo_load() -> dict:
             "target-area": codes(TargetArea), "action-plan": codes(ActionPlan),
             "measure": codes(Measure), "team": codes(GttTeam),
             "round_id": codes(SurveyRound, "pk"), "pk": codes(Assessment, "pk"),
+            "id": codes(Event, "pk"),
         },
     }
 
 
 @schema.hook
 def filter_query(ctx, query) -> bool:
-    """The one period rule a pattern cannot carry: week 53 exists only in some years."""
+    """The period rules a pattern cannot carry: week 53 exists only in some years, and a
+    range of days does not end before it starts."""
     from safehands.measurement.periods import PeriodError, parse
 
+    first, last = (query or {}).get("date_from"), (query or {}).get("date_to")
+    if isinstance(first, str) and isinstance(last, str) and first > last:
+        return False
     for value in (query or {}).values():
         if isinstance(value, str) and "-W53" in value:
             try:
@@ -103,6 +109,27 @@ def filter_query(ctx, query) -> bool:
             except PeriodError:
                 return False
     return True
+
+
+@schema.hook
+def filter_body(ctx, body) -> bool:
+    """The one report rule a schema cannot carry: it happened between 2000 and now."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from safehands.events.services import EARLIEST
+
+    value = body.get("occurred_at") if isinstance(body, dict) else None
+    if not isinstance(value, str):
+        return True
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    return EARLIEST <= when <= timezone.now()
 
 
 def _pool(path: str, name: str) -> str:
