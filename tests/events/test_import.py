@@ -10,14 +10,9 @@ import pytest
 
 from safehands.audit.models import AuditEvent
 from safehands.core.errors import DomainError
-from safehands.events import importing
-from safehands.events.importing import (
-    MappingInvalid,
-    events_import,
-    mapping_load,
-    mapping_parse,
-    text_decode,
-)
+from safehands.events import import_rows, importing
+from safehands.events.importing import events_import
+from safehands.events.mapping import MappingInvalid, mapping_load, mapping_parse, text_decode
 from safehands.events.models import Event, EventDeadline, EventTransition
 from safehands.events.services import event_report
 
@@ -155,10 +150,10 @@ def test_a_file_with_errors_names_every_row_and_field_and_applies_nothing(demo_o
 
 def test_problems_are_counted_in_full_but_listed_up_to_a_limit(demo_orgs):
     rows = [f"X-{i},2024-03-01 10:00,2024-03-01 12:00,NOPE,fall,low,true,Fell.,closed"
-            for i in range(importing.PROBLEM_LIMIT + 10)]
+            for i in range(import_rows.PROBLEM_LIMIT + 10)]
     summary = events_import(csv_text(*rows))
-    assert summary.problem_count == importing.PROBLEM_LIMIT + 10
-    assert len(summary.problems) == importing.PROBLEM_LIMIT
+    assert summary.problem_count == import_rows.PROBLEM_LIMIT + 10
+    assert len(summary.problems) == import_rows.PROBLEM_LIMIT
 
 
 def test_dry_run_checks_and_counts_but_writes_nothing(demo_orgs):

@@ -36,7 +36,8 @@ def events_import_command(reports: Path, mapping_spec: str | None, dry_run: bool
     """
     django_setup()
     from safehands.core.errors import DomainError
-    from safehands.events.importing import events_import, mapping_load, text_decode
+    from safehands.events.importing import events_import
+    from safehands.events.mapping import mapping_load, text_decode
 
     try:
         mapping = mapping_load(mapping_spec)
