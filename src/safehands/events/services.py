@@ -341,7 +341,7 @@ def event_step(*, event: Event, step: str, actor: Any, note: str = "",
         Investigation.objects.get_or_create(event=event, defaults={"lead": actor,
                                                                    "started_at": at})
     elif step == "open_actions" and not event.event_actions.exists():
-        raise DomainError(ACTIONS_REQUIRED, {"field": "actions"})
+        raise Conflict(ACTIONS_REQUIRED, {"field": "actions"})
     if feedback is not None:
         event.feedback = feedback.strip()
     if step == "request_approval" and not event.feedback:
