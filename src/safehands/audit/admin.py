@@ -1,23 +1,11 @@
 from django.contrib import admin
 
 from safehands.audit.models import AuditEvent, ReadEvent
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence: nobody adds, edits or deletes it here, superusers included."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from safehands.core.admin_views import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(_ReadOnlyAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the trail is evidence, so nobody edits or deletes it here."""
 
     list_display = ("at", "actor_username", "action", "object_type", "object_repr", "source")
@@ -28,7 +16,7 @@ class AuditEventAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(ReadEvent)
-class ReadEventAdmin(_ReadOnlyAdmin):
+class ReadEventAdmin(ReadOnlyAdmin):
     """Read-only: the read log is append-only for every role; rows leave only by the
     retention purge (`safehands audit purge-reads`)."""
 

@@ -3,21 +3,13 @@ and logged, which the report's own page does; the admin shows only what a count 
 
 from django.contrib import admin
 
+from safehands.core.admin_views import ReadOnlyAdmin
 from safehands.events.models import Event, EventDeadline, EventTransition
 
 METADATA = ("reference", "org_unit", "category", "event_type", "outcome", "reached_patient",
             "status", "source", "occurred_at", "reported_at", "closed_at")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Event)

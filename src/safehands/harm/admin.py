@@ -6,6 +6,7 @@ from collections import defaultdict
 from django.contrib import admin
 
 from safehands.audit.models import ReadKind, ReadPurpose
+from safehands.core.admin_views import ReadOnlyAdmin
 from safehands.harm.models import (
     AdverseEvent,
     GttMember,
@@ -15,17 +16,6 @@ from safehands.harm.models import (
     SampleDraw,
 )
 from safehands.orgs.reads import record_request_read
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(GttTeam)
