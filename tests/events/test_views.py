@@ -298,7 +298,7 @@ def test_the_whole_way_to_closing(client, report, people):
     assert _step(client, event, "triage", event_type="fall", outcome="low").status_code == 302
     assert _step(client, event, "investigate").status_code == 302
     response = _step(client, event, "open_actions")
-    assert response.status_code == 400 and str(services.ACTIONS_REQUIRED) in _text(response)
+    assert response.status_code == 409 and str(services.ACTIONS_REQUIRED) in _text(response)
     inv.event_action_add(event=event, actor=people["handler"], what="Bed alarms on at night",
                          owner="Ward manager", due_date=None, strength="strong")
     assert _step(client, event, "open_actions").status_code == 302
