@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from safehands.assessment.models import Action
 from safehands.assessment.services import action_create, action_update
@@ -38,18 +38,19 @@ from safehands.events.models import (
 from safehands.events.services import check_factors
 from safehands.orgs.access import authorize
 
-NOT_UNDER_INVESTIGATION = _lazy("The investigation can be changed while the event is under "
-                           "investigation or its actions are open; this one is {status}.")
-TEXT_REQUIRED = _lazy("The {field} is empty.")
-TIME_REQUIRED = _lazy("Give the time of the timeline entry.")
-STRENGTH_UNKNOWN = _lazy("'{value}' is not an action strength; use one of {allowed}.")
-ATTACHMENT_EMPTY = _lazy("The file {name} is empty.")
-ATTACHMENT_TOO_LARGE = _lazy("The file {name} is {size} MB; attachments may be at most {limit} MB.")
-ATTACHMENT_TYPE = _lazy(
+NOT_UNDER_INVESTIGATION = gettext_lazy("The investigation can be changed while the event is under "
+    "investigation or its actions are open; this one is {status}.")
+TEXT_REQUIRED = gettext_lazy("The {field} is empty.")
+TIME_REQUIRED = gettext_lazy("Give the time of the timeline entry.")
+STRENGTH_UNKNOWN = gettext_lazy("'{value}' is not an action strength; use one of {allowed}.")
+ATTACHMENT_EMPTY = gettext_lazy("The file {name} is empty.")
+ATTACHMENT_TOO_LARGE = gettext_lazy(
+    "The file {name} is {size} MB; attachments may be at most {limit} MB.")
+ATTACHMENT_TYPE = gettext_lazy(
     "The file {name} is not a PDF, PNG, JPEG or plain-text file; other kinds of file are "
     "not accepted.")
-ATTACHMENT_NOT_FOUND = _lazy("There is no such attachment on this report.")
-ACTION_NOT_FOUND = _lazy("There is no such action on this report.")
+ATTACHMENT_NOT_FOUND = gettext_lazy("There is no such attachment on this report.")
+ACTION_NOT_FOUND = gettext_lazy("There is no such action on this report.")
 
 WORK_STATUSES = (Status.INVESTIGATING, Status.ACTIONS_OPEN)
 ATTACHMENT_TYPES = {  # content type: the bytes a real file of that kind starts with

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from safehands.audit.services import audit_record, snapshot
 from safehands.catalogue.models import TargetArea
@@ -41,42 +41,47 @@ from safehands.events.workflow import STEP_NOT_ALLOWED, step_get
 from safehands.orgs.access import authorize, can
 from safehands.orgs.models import PATH_SEPARATOR, OrgUnit
 
-DESCRIPTION_REQUIRED = _lazy("Say what happened: the description is empty.")
-DESCRIPTION_TOO_LONG = _lazy("The description is longer than {limit} characters; shorten it.")
-OCCURRED_REQUIRED = _lazy("Say when it happened.")
-OCCURRED_IN_FUTURE = _lazy("The time it happened ({value}) is in the future.")
-OCCURRED_TOO_OLD = _lazy("The time it happened ({value}) is before {limit}; check the year.")
-OCCURRED_AFTER_REPORTED = _lazy(
+DESCRIPTION_REQUIRED = gettext_lazy("Say what happened: the description is empty.")
+DESCRIPTION_TOO_LONG = gettext_lazy(
+    "The description is longer than {limit} characters; shorten it.")
+OCCURRED_REQUIRED = gettext_lazy("Say when it happened.")
+OCCURRED_IN_FUTURE = gettext_lazy("The time it happened ({value}) is in the future.")
+OCCURRED_TOO_OLD = gettext_lazy("The time it happened ({value}) is before {limit}; check the year.")
+OCCURRED_AFTER_REPORTED = gettext_lazy(
     "It cannot have happened ({occurred}) after it was reported "
     "({reported}).")
-TYPE_UNKNOWN = _lazy("'{value}' is not an event type; use one of {allowed}.")
-OUTCOME_UNKNOWN = _lazy("'{value}' is not an outcome; use one of {allowed}.")
-FACTOR_UNKNOWN = _lazy("'{value}' is not a contributing factor; use one of {allowed}.")
-REPORTER_KIND_UNKNOWN = _lazy("'{value}' is not a kind of reporter; use one of {allowed}.")
-EMAIL_INVALID = _lazy("'{value}' is not an e-mail address.")
-UNIT_INACTIVE = _lazy("{unit} no longer takes reports; choose the unit where it happened now.")
-HANDLER_REQUIRED = _lazy("Choose who handles the report.")
-HANDLER_NO_RIGHTS = _lazy(
+TYPE_UNKNOWN = gettext_lazy("'{value}' is not an event type; use one of {allowed}.")
+OUTCOME_UNKNOWN = gettext_lazy("'{value}' is not an outcome; use one of {allowed}.")
+FACTOR_UNKNOWN = gettext_lazy("'{value}' is not a contributing factor; use one of {allowed}.")
+REPORTER_KIND_UNKNOWN = gettext_lazy("'{value}' is not a kind of reporter; use one of {allowed}.")
+EMAIL_INVALID = gettext_lazy("'{value}' is not an e-mail address.")
+UNIT_INACTIVE = gettext_lazy(
+    "{unit} no longer takes reports; choose the unit where it happened now.")
+HANDLER_REQUIRED = gettext_lazy("Choose who handles the report.")
+HANDLER_NO_RIGHTS = gettext_lazy(
     "{user} cannot handle reports of {unit}: they need the coordinator role "
     "there.")
-REASON_REQUIRED = _lazy("Say why; the reporter and the audit trail will see the reason.")
-DUPLICATE_REQUIRED = _lazy("Name the report this one repeats.")
-DUPLICATE_ITSELF = _lazy("A report cannot be a duplicate of itself.")
-DUPLICATE_ELSEWHERE = _lazy("The report it repeats must be of the same organisation.")
-FEEDBACK_REQUIRED = _lazy("Write the feedback to the reporter before closing: what was found and "
-                     "what is being done, in plain language.")
-ACTIONS_REQUIRED = _lazy("Add at least one action before moving on to the actions.")
-FOUR_EYES = _lazy("An event with severe harm or death is closed by someone other than its handler: "
-             "ask another coordinator to approve.")
-CHANGED_MEANWHILE = _lazy("Someone else changed this report while you had it open (version {have}, "
-                     "now {now}); reload it and try again.")
-MESSAGE_REQUIRED = _lazy("The message is empty.")
-FOLLOWUP_INVALID = _lazy("This follow-up link is not valid or has expired.")
-NOTIFICATION_REFERENCE_REQUIRED = _lazy(
+REASON_REQUIRED = gettext_lazy("Say why; the reporter and the audit trail will see the reason.")
+DUPLICATE_REQUIRED = gettext_lazy("Name the report this one repeats.")
+DUPLICATE_ITSELF = gettext_lazy("A report cannot be a duplicate of itself.")
+DUPLICATE_ELSEWHERE = gettext_lazy("The report it repeats must be of the same organisation.")
+FEEDBACK_REQUIRED = gettext_lazy(
+    "Write the feedback to the reporter before closing: what was found and "
+    "what is being done, in plain language.")
+ACTIONS_REQUIRED = gettext_lazy("Add at least one action before moving on to the actions.")
+FOUR_EYES = gettext_lazy(
+    "An event with severe harm or death is closed by someone other than its handler: "
+    "ask another coordinator to approve.")
+CHANGED_MEANWHILE = gettext_lazy(
+    "Someone else changed this report while you had it open (version {have}, "
+    "now {now}); reload it and try again.")
+MESSAGE_REQUIRED = gettext_lazy("The message is empty.")
+FOLLOWUP_INVALID = gettext_lazy("This follow-up link is not valid or has expired.")
+NOTIFICATION_REFERENCE_REQUIRED = gettext_lazy(
     "Give the reference the supervisory authority's form "
     "returned.")
-NOTHING_TO_NOTIFY = _lazy("No statutory notification is due for this event.")
-NOT_FOUND = _lazy("There is no such report, or you do not have access to it.")
+NOTHING_TO_NOTIFY = gettext_lazy("No statutory notification is due for this event.")
+NOT_FOUND = gettext_lazy("There is no such report, or you do not have access to it.")
 
 DESCRIPTION_LIMIT = 20000
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.get_fixed_timezone(0))
