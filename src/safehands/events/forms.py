@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safehands.assessment.models import Action
 from safehands.events.content import taxonomy
@@ -33,7 +34,7 @@ class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
     event_type = forms.ChoiceField(label=_("Type of event"), required=False)
     category = forms.ChoiceField(label=_("Category"), required=False)
-    outcome = forms.ChoiceField(label=_("Outcome"), required=False)
+    outcome = forms.ChoiceField(label=pgettext_lazy("event", "Outcome"), required=False)
     unit = forms.CharField(label=_("Unit (code)"), required=False, max_length=40)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safehands.assessment.models import Action
 from safehands.catalogue.models import TargetArea
@@ -22,7 +23,7 @@ class Status(models.TextChoices):
     INVESTIGATING = "investigating", _("Under investigation")
     ACTIONS_OPEN = "actions_open", _("Actions open")
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("event", "Closed")
     REJECTED = "rejected", _("Rejected")
     DUPLICATE = "duplicate", _("Duplicate")
 
@@ -148,7 +149,7 @@ class EventMessage(models.Model):
     """The conversation with the reporter, read through the follow-up link."""
 
     class Author(models.TextChoices):
-        REPORTER = "reporter", _("Reporter")
+        REPORTER = "reporter", pgettext_lazy("event", "Reporter")
         HANDLER = "handler", _("Handler")
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="messages")

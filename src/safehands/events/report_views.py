@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
 from safehands.core.errors import AccessDenied, DomainError, NotFound
@@ -72,10 +72,10 @@ def plain_status(event: Event) -> PlainStatus:
             "Your report is being looked into: what happened, why, and what can be done so "
             "that it does not happen again."))
     if status == Status.REJECTED:
-        return PlainStatus(3, _("Closed"), _(
+        return PlainStatus(3, pgettext("event", "Closed"), _(
             "The case has been closed without an investigation."))
     if status == Status.DUPLICATE:
-        return PlainStatus(3, _("Closed"), _(
+        return PlainStatus(3, pgettext("event", "Closed"), _(
             "The same event was reported before; your report is handled together with that "
             "one."))
     return PlainStatus(3, str(STEP_LABELS[3]), _(
