@@ -38,6 +38,12 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 PATH_SEPARATOR = "/"
 
 
+def path_prefixes(path: str) -> list[str]:
+    """The paths of a unit and every unit above it, from the root down."""
+    parts = [p for p in path.split(PATH_SEPARATOR) if p]
+    return [PATH_SEPARATOR.join(parts[:i]) + PATH_SEPARATOR for i in range(1, len(parts) + 1)]
+
+
 class OrgUnit(models.Model):
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=200)

@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from safehands.core.errors import NotFound
 from safehands.orgs.access import PERMISSIONS, can, org_units_permitted, user_grants
-from safehands.orgs.models import PATH_SEPARATOR, ROLE_RANK, Membership, OrgUnit, Role, RoleReview
+from safehands.orgs.models import (
+    PATH_SEPARATOR,
+    ROLE_RANK,
+    Membership,
+    OrgUnit,
+    Role,
+    RoleReview,
+    path_prefixes,
+)
 
 ORG_UNIT_UNKNOWN = "There is no org unit with code '{code}'."
 
@@ -133,14 +141,12 @@ def role_reviews_due(*, days: int | None = None,
 
 def role_reviewers(*, unit: OrgUnit) -> list[Any]:
     """Who is asked to review the roles of a unit: its administrators, or the nearest above."""
-    for prefix in _prefixes_up(unit):
-        admins = [m.user for m in Membership.objects.filter(
-            org_unit__path=prefix, role=Role.ADMIN, user__is_active=True).select_related("user")]
-        if admins:
-            return admins
+    by_path: dict[str, list[Any]] = {}
+    for membership in Membership.objects.filter(
+            org_unit__path__in=path_prefixes(unit.path), role=Role.ADMIN,
+            user__is_active=True).select_related("user", "org_unit"):
+        by_path.setdefault(membership.org_unit.path, []).append(membership.user)
+    for prefix in reversed(path_prefixes(unit.path)):
+        if prefix in by_path:
+            return by_path[prefix]
     return []
-
-
-def _prefixes_up(unit: OrgUnit) -> list[str]:
-    parts = [p for p in unit.path.split(PATH_SEPARATOR) if p]
-    return [PATH_SEPARATOR.join(parts[:i]) + PATH_SEPARATOR for i in range(len(parts), 0, -1)]

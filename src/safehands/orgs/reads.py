@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from safehands.audit.models import ReadEvent, UnusualReason
 from safehands.audit.services import read_event_create
 from safehands.orgs.access import user_grants
-from safehands.orgs.models import PATH_SEPARATOR, OrgKind, OrgUnit
+from safehands.orgs.models import PATH_SEPARATOR, OrgKind, OrgUnit, path_prefixes
 
 # Kinds of unit that own data: everything below the regional health authority.
 OWNING_KINDS = frozenset({
@@ -31,16 +31,11 @@ OWNING_KINDS = frozenset({
 })
 
 
-def _prefixes(path: str) -> list[str]:
-    parts = [p for p in path.split(PATH_SEPARATOR) if p]
-    return [PATH_SEPARATOR.join(parts[:i]) + PATH_SEPARATOR for i in range(1, len(parts) + 1)]
-
-
 def owning_organisation_path(unit: OrgUnit) -> str:
     """The path of the highest data-owning unit at or above `unit` (itself if none is)."""
-    kinds = dict(OrgUnit.objects.filter(path__in=_prefixes(unit.path))
+    kinds = dict(OrgUnit.objects.filter(path__in=path_prefixes(unit.path))
                  .values_list("path", "kind"))
-    for prefix in _prefixes(unit.path):
+    for prefix in path_prefixes(unit.path):
         if kinds.get(prefix) in OWNING_KINDS:
             return prefix
     return unit.path
