@@ -42,3 +42,20 @@ def report(tree, people):
         return event_report(**fields)
 
     return make
+
+
+@pytest.fixture
+def places(transactional_db, tree, catalogue):
+    """The tree and the catalogue, committed, for the live server of the browser tests."""
+    return tree
+
+
+@pytest.fixture
+def violations(page):
+    """Content-Security-Policy violations the page reports while a browser test runs."""
+    seen: list[str] = []
+    page.expose_function("reportViolation", lambda text: seen.append(text))
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => "
+        "window.reportViolation(e.violatedDirective + ' ' + e.blockedURI));")
+    return seen

@@ -9,40 +9,17 @@ rules under the Content-Security-Policy, and nothing runs off a 375 px screen.""
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from safehands.assessment.models import Action
 from safehands.events.models import Event, Status
+from tests.events.accessibility import axe_check
 
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FEEDBACK = ("Thank you for telling us. The tablets were set out for two patients on one tray; "
             "each patient now has their own tray, checked against the wristband.")
 
 
-@pytest.fixture
-def places(transactional_db, tree, catalogue):
-    return tree
 
-
-@pytest.fixture
-def violations(page):
-    seen: list[str] = []
-    page.expose_function("reportViolation", lambda text: seen.append(text))
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e => "
-        "window.reportViolation(e.violatedDirective + ' ' + e.blockedURI));")
-    return seen
-
-
-def _axe(page, where: str, failures: dict) -> None:
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    found = [f"{v['id']}: {v['help']} ({v['nodes'][0]['target']})"
-             for v in results.response["violations"]]
-    if found:
-        failures[where] = found
-    if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"):
-        failures[f"{where} width"] = ["the page is wider than the screen"]
 
 
 def _sign_out(page) -> None:
@@ -87,21 +64,21 @@ def test_a_public_report_is_handled_to_closing_and_the_patient_reads_the_answer(
     page.click("#events-queue-link")
     expect(page.locator("h1")).to_contain_text("Event reports to handle")
     expect(page.locator("#queue")).to_contain_text(event.reference)
-    _axe(page, "queue", failures)
+    axe_check(page, "queue", failures)
     page.goto(f"{live_server.url}/events/units/H1/queue/?outcome=nonsense")
     expect(page.locator("#queue-errors")).to_be_visible()
-    _axe(page, "queue with a bad filter", failures)
+    axe_check(page, "queue with a bad filter", failures)
     page.goto(f"{live_server.url}/events/units/H1/queue/")
     page.click(f"#queue a:text('{event.reference}')")
     expect(page.locator("#reporter")).to_have_text("A patient (public form)")
     expect(page.locator("#description")).to_contain_text("another patient's tablets")
     expect(page.locator("button[data-print]")).to_be_visible()
-    _axe(page, "report", failures)
+    axe_check(page, "report", failures)
 
     page.click("#step-reject button[type=submit]")  # no reason: refused, named on the field
     expect(page.locator("#id_reject-note_error")).to_be_visible()
     expect(page.locator("#id_reject-note")).to_have_attribute("aria-invalid", "true")
-    _axe(page, "report with an error", failures)
+    axe_check(page, "report with an error", failures)
     page.goto(f"{live_server.url}/events/{event.pk}/")
     page.select_option("#id_triage-event_type", "medication")
     _step(page, "triage", "Triaged")
@@ -109,7 +86,7 @@ def test_a_public_report_is_handled_to_closing_and_the_patient_reads_the_answer(
 
     page.click("#investigation-link")
     expect(page.locator("h1")).to_contain_text("Investigation of report")
-    _axe(page, "investigation", failures)
+    axe_check(page, "investigation", failures)
     page.fill("#id_summary-summary", "Two patients' tablets were set out on one tray.")
     page.check("input[name='summary-factors'][value='task.procedure']")
     page.click("#review-form button[type=submit]")
@@ -126,7 +103,7 @@ def test_a_public_report_is_handled_to_closing_and_the_patient_reads_the_answer(
     page.click("#action-form button[type=submit]")  # empty: refused, the message on its field
     expect(page.locator("#id_action-strength_0")).to_be_visible()
     expect(page.locator("#strength-error")).to_be_visible()
-    _axe(page, "investigation with actions and an error", failures)
+    axe_check(page, "investigation with actions and an error", failures)
     assert Action.objects.filter(org_unit=event.org_unit).count() == 2
 
     page.click("#action-plan-link")
@@ -142,7 +119,7 @@ def test_a_public_report_is_handled_to_closing_and_the_patient_reads_the_answer(
     sign_in("lead")
     page.goto(f"{live_server.url}/events/{event.pk}/")
     expect(page.locator("#id_close-feedback")).to_have_value(FEEDBACK)
-    _axe(page, "report awaiting approval", failures)
+    axe_check(page, "report awaiting approval", failures)
     _step(page, "close", "Closed")
     event.refresh_from_db()
     assert event.status == Status.CLOSED and event.handler.username == "handler"

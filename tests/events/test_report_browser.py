@@ -7,39 +7,15 @@ off a 375 px screen."""
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from safehands.events.models import Event
+from tests.events.accessibility import axe_check
 
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = [1280, 375]
 
 
-@pytest.fixture
-def places(transactional_db, tree, catalogue):
-    return tree
 
-
-@pytest.fixture
-def violations(page):
-    seen: list[str] = []
-    page.expose_function("reportViolation", lambda text: seen.append(text))
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e => "
-        "window.reportViolation(e.violatedDirective + ' ' + e.blockedURI));")
-    return seen
-
-
-def _axe(page, where: str, failures: dict) -> None:
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    found = [f"{v['id']}: {v['help']} ({v['nodes'][0]['target']})"
-             for v in results.response["violations"]]
-    if found:
-        failures[where] = found
-    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    if not fits:
-        failures[f"{where} width"] = ["the page is wider than the screen"]
 
 
 def _norwegian(page) -> None:
@@ -61,19 +37,19 @@ def test_a_patient_reports_without_an_account_and_follows_it_up(page, live_serve
         _norwegian(page)
     page.click("#public-report")
     expect(page.locator("h1")).to_be_visible()
-    _axe(page, "public form", failures)
+    axe_check(page, "public form", failures)
 
     page.click("button.send")  # nothing filled in
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#id_reporter_kind_0")).to_have_attribute("aria-invalid", "true")
-    _axe(page, "public form with errors", failures)
+    axe_check(page, "public form with errors", failures)
     assert not Event.objects.exists()
 
     page.check("#id_reporter_kind_0")
     page.fill("#id_unit_search", "Hospital One")
     page.press("#id_unit_search", "Enter")  # Enter in the search box searches
     expect(page.locator("#id_org_unit")).to_have_value("H1")
-    _axe(page, "public form after a search", failures)
+    axe_check(page, "public form after a search", failures)
     page.fill("#id_description", "I was given another patient's tablets at breakfast.")
     page.check("#id_outcome_1")
     if language == "nb":
@@ -90,21 +66,21 @@ def test_a_patient_reports_without_an_account_and_follows_it_up(page, live_serve
     expect(page.locator("[data-copy-status]")).not_to_be_empty()
     assert page.evaluate("navigator.clipboard.readText()") == link
     expect(page.locator("button[data-print]")).to_be_visible()
-    _axe(page, "receipt", failures)
+    axe_check(page, "receipt", failures)
 
     page.goto(link)
     expect(page.locator("ol.steps li[aria-current=step]")).to_have_count(1)
     expect(page.locator("#status-now")).to_be_visible()
     if language == "en":
         expect(page.locator("ol.steps li[aria-current=step]")).to_have_text("Received")
-    _axe(page, "follow-up", failures)
+    axe_check(page, "follow-up", failures)
     page.fill("#id_text", "It was the yellow pill.")
     page.click("#reply-form button[type=submit]")
     expect(page.locator("ol.conversation")).to_contain_text("It was the yellow pill.")
-    _axe(page, "follow-up with a message", failures)
+    axe_check(page, "follow-up with a message", failures)
 
     page.goto(f"{live_server.url}/events/followup/{'x' * 32}/")
-    _axe(page, "wrong link", failures)
+    axe_check(page, "wrong link", failures)
     assert failures == {}
     assert violations == []
 
@@ -121,21 +97,21 @@ def test_a_nurse_reports_anonymously_from_the_navigation(page, live_server, plac
         _norwegian(page)
     page.click("header nav a[href='/events/report/']")
     expect(page.locator("#id_org_unit")).to_have_value("W1")  # her own ward, chosen already
-    _axe(page, "staff form", failures)
+    axe_check(page, "staff form", failures)
 
     page.fill("#id_description", "Found a used needle in the linen trolley.")
     page.click("button.send")  # type and outcome still missing
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#id_description")).to_have_value(
         "Found a used needle in the linen trolley.")
-    _axe(page, "staff form with errors", failures)
+    axe_check(page, "staff form with errors", failures)
 
     page.select_option("#id_event_type", "staff_needlestick")
     page.check("#id_outcome_0")
     page.click("#factors summary")
     page.check("#factor-taskequipment")
     page.check("#id_anonymous")
-    _axe(page, "staff form filled in", failures)
+    axe_check(page, "staff form filled in", failures)
     page.click("button.send")
 
     page.wait_for_url("**/events/receipt/")
@@ -144,10 +120,10 @@ def test_a_nurse_reports_anonymously_from_the_navigation(page, live_server, plac
     assert event.category == "staff" and event.org_unit.code == "W1"
     expect(page.locator("#reference")).to_have_text(event.reference)
     expect(page.locator("#followup-link")).to_contain_text("/events/followup/")
-    _axe(page, "staff receipt", failures)
+    axe_check(page, "staff receipt", failures)
 
     page.goto(f"{live_server.url}/events/mine/")
     expect(page.locator("main")).not_to_contain_text(event.reference)
-    _axe(page, "my reports", failures)
+    axe_check(page, "my reports", failures)
     assert failures == {}
     assert violations == []
